@@ -1,0 +1,77 @@
+"""The `desk-app` command: the desktop app by default, admin subcommands beside it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from desk_app import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="desk-app", description="Front Desk for clinics.")
+    parser.add_argument("--version", action="version", version=f"Front Desk {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the demo clinic (a local SQLite database made on first use)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="start, sign in to the demo, open a patient, save a screenshot of "
+        "the main window to PNG and exit (for headless machines)",
+    )
+    sub = parser.add_subparsers(dest="command")
+    seed = sub.add_parser("seed", help="build a clinic database of any size for benchmarks")
+    seed.add_argument("--patients", type=int, default=300)
+    seed.add_argument("--db", type=Path, required=True, help="path of the SQLite file to create")
+    seed.add_argument("--seed", type=int, default=7, help="random seed")
+    migrate = sub.add_parser("migrate", help="bring a database to the current schema")
+    migrate.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
+    return parser
+
+
+def _seed(db_path: Path, patients: int, seed: int) -> int:
+    from desk_app.services.db import Database
+    from desk_app.services.demo import create_demo_clinic
+
+    if db_path.exists():
+        print(f"{db_path} already exists; choose a new path.", file=sys.stderr)
+        return 2
+    if patients < 1:
+        print("--patients must be at least 1.", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    db = Database(f"sqlite:///{db_path}")
+    create_demo_clinic(db, patients=patients, seed=seed)
+    db.dispose()
+    print(f"Seeded {patients:,} patients into {db_path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _migrate(url: str) -> int:
+    from desk_app.services.db import Database
+
+    db = Database(url)
+    print(f"Schema is at revision {db.schema_revision()}")
+    db.dispose()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "seed":
+        return _seed(args.db, args.patients, args.seed)
+    if args.command == "migrate":
+        return _migrate(args.url)
+    from desk_app.views.application import run_gui
+
+    return run_gui(demo=args.demo or args.screenshot is not None, screenshot=args.screenshot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Composition root: reads the config, opens the database, builds the services.
+
+Nothing else reaches for globals: the main window is handed an AppContext.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from desk_app import paths
+from desk_app.config import Config, load_config
+from desk_app.services.clock import Clock, SystemClock
+from desk_app.services.db import Database
+from desk_app.services.demo import DEMO_WORKSTATION, create_demo_clinic, existing_clinic_id
+from desk_app.services.registry import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AppContext:
+    config: Config
+    services: Services
+    clock: Clock
+    demo: bool
+
+    @property
+    def workstation(self) -> str:
+        return DEMO_WORKSTATION if self.demo else self.config.workstation
+
+    def has_clinic(self) -> bool:
+        return existing_clinic_id(self.services.db) is not None
+
+    def close(self) -> None:
+        self.services.db.dispose()
+
+
+def demo_database_path() -> Path:
+    return paths.data_dir() / "demo-clinic.sqlite3"
+
+
+def open_context(
+    *, demo: bool = False, clock: Clock | None = None, config: Config | None = None
+) -> AppContext:
+    """Open the configured database (or the demo one), migrating it to the current schema."""
+    clock = clock or SystemClock()
+    if demo:
+        config = Config(database_url=f"sqlite:///{demo_database_path()}", demo=True)
+    else:
+        config = config or load_config() or Config()
+    db = Database(config.sqlalchemy_url(), clock)
+    log.info("opened database (%s), schema %s", db.dialect, db.schema_revision())
+    ctx = AppContext(config=config, services=Services.build(db), clock=clock, demo=demo)
+    if demo and not ctx.has_clinic():
+        log.info("creating the demo clinic")
+        create_demo_clinic(db)
+    return ctx

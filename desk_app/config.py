@@ -1,0 +1,262 @@
+"""The workstation's configuration file (TOML), typed and validated.
+
+The file lives at :func:`desk_app.paths.config_file` unless a path is given. Example::
+
+    # Front Desk configuration.
+    schema_version = 1
+    workstation = "DESK1"
+    log_level = "INFO"
+    demo = false
+    database_url = "postgresql+psycopg://frontdesk@db.clinic.lan/frontdesk"
+
+Secrets (database passwords, payment and messaging API keys) never go in this file:
+they live in the operating system keyring. :func:`save_config` refuses a database URL
+that carries a password, and :func:`load_config` warns about one.
+
+The environment variable ``DESK_APP_DATABASE_URL`` wins over the file's ``database_url``;
+it is applied by :meth:`Config.sqlalchemy_url` (so it is never written back to the file)
+and ignored in demo mode (a demo must never write into a real clinic database).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from desk_app import paths
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_ENV_VAR = "DESK_APP_DATABASE_URL"
+
+#: The newest config file format this version of Front Desk understands.
+CURRENT_SCHEMA_VERSION = 1
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+_WORKSTATION_RE = re.compile(r"[A-Z0-9-]{1,16}")
+
+_FILE_HEADER = """\
+# Front Desk configuration for this workstation.
+# Edit it while Front Desk is closed. Unknown keys are ignored (with a warning in the log).
+# Passwords and API keys are NOT stored here: they live in the operating system keyring.
+"""
+
+
+class ConfigError(ValueError):
+    """The config file (or a value for it) is unusable; the message says what to change."""
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ({value!r})"
+    return f"a {type(value).__name__}"
+
+
+def _check_database_url(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(
+            f'must be text such as "postgresql+psycopg://user@host/dbname", '
+            f"not {_type_name(value)}; remove the line to use the built-in database"
+        )
+    value = value.strip()
+    if not value:
+        raise ValueError("is empty; remove the line to use the built-in database")
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            f"{value!r} is not a database URL; write it like "
+            f'"postgresql+psycopg://user@host:5432/dbname"'
+        ) from None
+    return value
+
+
+def _check_workstation(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f'must be text such as "DESK1", not {_type_name(value)}')
+    normalized = value.strip().upper()
+    if not _WORKSTATION_RE.fullmatch(normalized):
+        raise ValueError(
+            f"{value!r} is not a valid workstation name; use 1 to 16 letters, digits "
+            f'or dashes, such as "DESK1" or "FRONT-2" (it starts every invoice number)'
+        )
+    return normalized
+
+
+def _check_log_level(value: object) -> str:
+    choices = ", ".join(LOG_LEVELS)
+    if not isinstance(value, str):
+        raise ValueError(f"must be one of {choices} (in quotes), not {_type_name(value)}")
+    normalized = value.strip().upper()
+    if normalized not in LOG_LEVELS:
+        raise ValueError(f"{value!r} is not a log level; use one of {choices}")
+    return normalized
+
+
+def _check_demo(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false (no quotes), not {_type_name(value)}")
+    return value
+
+
+def _check_schema_version(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(
+            f"must be a whole number such as {CURRENT_SCHEMA_VERSION}, not {_type_name(value)}"
+        )
+    if value < 1:
+        raise ValueError(f"is {value}; it must be {CURRENT_SCHEMA_VERSION} or higher")
+    if value > CURRENT_SCHEMA_VERSION:
+        raise ValueError(
+            f"is {value}, but this version of Front Desk only understands up to "
+            f"{CURRENT_SCHEMA_VERSION}; the file was written by a newer Front Desk. "
+            f"Update Front Desk on this workstation"
+        )
+    return value
+
+
+_CHECKS: dict[str, Callable[[object], object]] = {
+    "database_url": _check_database_url,
+    "workstation": _check_workstation,
+    "log_level": _check_log_level,
+    "demo": _check_demo,
+    "schema_version": _check_schema_version,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """One workstation's settings. Values are validated and normalized on construction."""
+
+    #: ``None`` means the embedded SQLite database at ``paths.default_database_path()``.
+    database_url: str | None = None
+    #: 1-16 letters, digits or dashes, upper-cased. It prefixes invoice numbers.
+    workstation: str = "DESK1"
+    log_level: str = "INFO"
+    demo: bool = False
+    #: The config file's own format version (for migrating old files later).
+    schema_version: int = CURRENT_SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            try:
+                normalized = _CHECKS[field.name](getattr(self, field.name))
+            except ValueError as exc:
+                raise ConfigError(f"{field.name} {exc}.") from None
+            object.__setattr__(self, field.name, normalized)
+
+    def sqlalchemy_url(self) -> str:
+        """The URL to give ``sqlalchemy.create_engine``.
+
+        ``DESK_APP_DATABASE_URL`` wins (except in demo mode), then ``database_url``, then
+        the embedded SQLite file.
+        """
+        if not self.demo:
+            from_env = os.environ.get(DATABASE_URL_ENV_VAR, "").strip()
+            if from_env:
+                return from_env
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{paths.default_database_path()}"
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """The values as they are written to the file (``None`` values are left out)."""
+        values = dataclasses.asdict(self)
+        # schema_version first: it is what a future version reads to migrate the file.
+        ordered = {"schema_version": values.pop("schema_version"), **values}
+        return {key: value for key, value in ordered.items() if value is not None}
+
+
+def _url_has_password(url: str) -> bool:
+    parsed: URL = make_url(url)
+    return bool(parsed.password)
+
+
+def load_config(path: Path | None = None) -> Config | None:
+    """Read the config file; ``None`` if it does not exist.
+
+    Unknown keys are ignored with a logged warning. A value of the wrong type or out of
+    range raises :class:`ConfigError` naming the file, the key and what to change.
+    """
+    file = paths.config_file() if path is None else Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {file}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"The config file {file} is not UTF-8 text; save it as UTF-8 and try again."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The config file {file} is not valid TOML ({exc}); fix that line, "
+            f"or delete the file to start again with the defaults."
+        ) from None
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        check = _CHECKS.get(key)
+        if check is None:
+            log.warning("Ignoring unknown key %r in the config file %s", key, file)
+            continue
+        try:
+            values[key] = check(value)
+        except ValueError as exc:
+            raise ConfigError(f"In the config file {file}: {key} {exc}.") from None
+
+    config = Config(**values)
+    if config.database_url is not None and _url_has_password(config.database_url):
+        log.warning(
+            "The config file %s has a password in database_url; passwords belong in the "
+            "operating system keyring, not in this file",
+            file,
+        )
+    return config
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write ``config`` atomically (temp file + ``os.replace``); returns the file's path."""
+    file = paths.config_file() if path is None else Path(path)
+    if config.database_url is not None and _url_has_password(config.database_url):
+        raise ConfigError(
+            f"Not saving {file}: database_url contains a password. Store the password in "
+            f"the operating system keyring and leave it out of the URL."
+        )
+    text = _FILE_HEADER + "\n" + tomli_w.dumps(config.to_toml_dict())
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, file)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return file

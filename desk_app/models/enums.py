@@ -1,0 +1,100 @@
+"""Closed sets of values stored as short strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum
+
+
+class Role(StrEnum):
+    FULL_ACCESS = "full_access"
+    ADMIN_BILLING = "admin_billing"
+    BILLING = "billing"
+    FRONT_DESK = "front_desk"
+    PRACTITIONER = "practitioner"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.FULL_ACCESS: "Full Access",
+    Role.ADMIN_BILLING: "Administrative/All Billing",
+    Role.BILLING: "Billing",
+    Role.FRONT_DESK: "Front Desk",
+    Role.PRACTITIONER: "Practitioner",
+}
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "booked": "Booked",
+            "arrived": "Arrived",
+            "no_show": "No-show",
+            "cancelled": "Cancelled",
+        }[self.value]
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    DELETED = "deleted"
+
+
+class LineKind(StrEnum):
+    APPOINTMENT = "appointment"
+    PRODUCT = "product"
+    PACKAGE = "package"
+    OTHER = "other"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    E_TRANSFER = "e_transfer"
+    DEBIT = "debit"
+    ACCOUNT_CREDIT = "account_credit"
+    GIFT_CARD = "gift_card"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _METHOD_LABELS[self]
+
+
+_METHOD_LABELS = {
+    PaymentMethod.CARD: "Card",
+    PaymentMethod.CASH: "Cash",
+    PaymentMethod.CHEQUE: "Cheque",
+    PaymentMethod.E_TRANSFER: "E-transfer",
+    PaymentMethod.DEBIT: "Debit",
+    PaymentMethod.ACCOUNT_CREDIT: "Account credit",
+    PaymentMethod.GIFT_CARD: "Gift card",
+    PaymentMethod.OTHER: "Other",
+}
+
+
+class CollectedBy(StrEnum):
+    STAFF = "staff"
+    PATIENT = "patient"
+
+
+def str_enum(enum_cls: type[StrEnum]) -> Enum:
+    """Store a StrEnum by its value as VARCHAR on every backend (no native enum types)."""
+
+    def values(cls: Any) -> list[str]:
+        return [member.value for member in cls]
+
+    return Enum(
+        enum_cls, native_enum=False, length=32, values_callable=values, validate_strings=True
+    )

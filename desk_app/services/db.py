@@ -1,0 +1,162 @@
+"""Opening the database, running migrations, and the rules every flush obeys.
+
+One Database per process. Sessions are not thread-safe: the Qt layer runs every call on one
+database thread. Each use case is one transaction (`with db.transaction() as s:`), so a refusal
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from desk_app.models.base import AppendOnly, Versioned
+from desk_app.services.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class AppendOnlyViolation(RuntimeError):
+    """A programming error: ledger rows are never edited or deleted."""
+
+
+def alembic_config(url: str | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        # One database thread uses the connections (views.tasks), but they may be opened on
+        # the main thread during start-up.
+        kwargs["connect_args"] = {"check_same_thread": False}
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (head by default). Safe to call on every start."""
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+class Database:
+    """The engine, a session factory carrying the clock, and the transaction helper."""
+
+    def __init__(
+        self,
+        url: str,
+        clock: Clock | None = None,
+        *,
+        run_migrations: bool = True,
+        echo: bool = False,
+    ) -> None:
+        self.url = url
+        self.clock: Clock = clock or SystemClock()
+        self.engine = make_engine(url, echo=echo)
+        if run_migrations:
+            migrate(self.engine)
+        self._factory = sessionmaker(
+            self.engine, expire_on_commit=False, info={"clock": self.clock}
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return self._factory()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One use case: commit on success, roll back everything on any error."""
+        session = self._factory()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        session = self._factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def schema_revision(self) -> str | None:
+        return current_revision(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard(session: Session, _context: Any, _instances: Any) -> None:
+    clock: Clock = session.info.get("clock") or SystemClock()
+    now = clock.now()
+    for obj in session.new:
+        if isinstance(obj, Versioned):
+            if getattr(obj, "created_at", None) is None:
+                obj.created_at = now
+            if getattr(obj, "updated_at", None) is None:
+                obj.updated_at = now
+        elif isinstance(obj, AppendOnly) and getattr(obj, "created_at", None) is None:
+            obj.created_at = now
+    for obj in session.dirty:
+        if isinstance(obj, AppendOnly) and session.is_modified(obj):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
+        if isinstance(obj, Versioned) and session.is_modified(obj):
+            obj.updated_at = now
+    for obj in session.deleted:
+        if isinstance(obj, AppendOnly):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never deleted")

@@ -1,0 +1,35 @@
+"""Errors a use case raises. Each message is meant for the person at the desk."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refusal the user can act on; the message says what to change."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ValidationError(ServiceError):
+    """Bad input: nothing was written."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PermissionDenied(ServiceError):
+    """The signed-in staff member lacks the permission the action declares."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class Conflict(ServiceError):
+    """Someone else changed the row first, or a ledger rule refuses the action."""
+
+
+class SignInFailed(ServiceError):
+    pass

@@ -1,0 +1,636 @@
+"""The money ledger: balances, credit, recording payments, applying and unapplying them.
+
+Rules (each enforced here, inside one transaction per action):
+- balance owing = open invoice totals - net allocations to those invoices;
+- available credit = payments - net allocations - refunds;
+- no invoice is ever applied beyond its total, no payment beyond its amount less refunds;
+- rows are never edited: an unapply is a negative allocation, a refund is its own row.
+On PostgreSQL the payment and invoice rows are locked (FOR UPDATE) while a rule is checked, so
+two desks cannot both spend the same credit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from desk_app.models.billing import Allocation, Invoice, InvoiceLine, Payment, Refund
+from desk_app.models.clinic import Clinic
+from desk_app.models.enums import CollectedBy, InvoiceStatus, PaymentMethod
+from desk_app.models.money import format_money
+from desk_app.models.patient import Patient
+from desk_app.models.staff import Staff
+from desk_app.services import audit
+from desk_app.services.actor import Actor
+from desk_app.services.db import Database
+from desk_app.services.errors import Conflict, NotFound, ValidationError
+from desk_app.services.permissions import Permission, require
+
+
+@dataclass(frozen=True, slots=True)
+class PatientBalance:
+    patient_id: uuid.UUID
+    currency: str
+    owing_cents: int
+    credit_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    id: uuid.UUID
+    number: str
+    issued_at: datetime
+    description: str
+    total_cents: int
+    applied_cents: int
+    status: InvoiceStatus
+
+    @property
+    def balance_cents(self) -> int:
+        return self.total_cents - self.applied_cents if self.status == InvoiceStatus.OPEN else 0
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    id: uuid.UUID
+    received_at: datetime
+    method: PaymentMethod
+    amount_cents: int
+    applied_cents: int
+    refunded_cents: int
+    collected_by: str
+    reference: str
+
+    @property
+    def unapplied_cents(self) -> int:
+        return self.amount_cents - self.applied_cents - self.refunded_cents
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRow:
+    id: uuid.UUID
+    created_at: datetime
+    payment_id: uuid.UUID
+    payment_label: str
+    invoice_id: uuid.UUID
+    invoice_number: str
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BillingSummary:
+    balance: PatientBalance
+    invoices: list[InvoiceRow]
+    payments: list[PaymentRow]
+    allocations: list[AllocationRow]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    payment_id: uuid.UUID
+    applied: dict[uuid.UUID, int]
+    to_credit_cents: int
+
+
+# ----- reading -------------------------------------------------------------------------------
+
+
+def invoice_applied(s: Session, invoice_id: uuid.UUID) -> int:
+    return int(
+        s.scalar(
+            select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(
+                Allocation.invoice_id == invoice_id
+            )
+        )
+        or 0
+    )
+
+
+def payment_allocated(s: Session, payment_id: uuid.UUID) -> int:
+    return int(
+        s.scalar(
+            select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(
+                Allocation.payment_id == payment_id
+            )
+        )
+        or 0
+    )
+
+
+def payment_refunded(s: Session, payment_id: uuid.UUID) -> int:
+    return int(
+        s.scalar(
+            select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+                Refund.payment_id == payment_id
+            )
+        )
+        or 0
+    )
+
+
+def applied_between(s: Session, payment_id: uuid.UUID, invoice_id: uuid.UUID) -> int:
+    return int(
+        s.scalar(
+            select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(
+                Allocation.payment_id == payment_id, Allocation.invoice_id == invoice_id
+            )
+        )
+        or 0
+    )
+
+
+def patient_balance(s: Session, patient_id: uuid.UUID, currency: str) -> PatientBalance:
+    invoiced = s.scalar(
+        select(func.coalesce(func.sum(Invoice.total_cents), 0)).where(
+            Invoice.patient_id == patient_id, Invoice.status == InvoiceStatus.OPEN
+        )
+    )
+    allocated_open = s.scalar(
+        select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+        .join(Invoice, Invoice.id == Allocation.invoice_id)
+        .where(Allocation.patient_id == patient_id, Invoice.status == InvoiceStatus.OPEN)
+    )
+    paid = s.scalar(
+        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+            Payment.patient_id == patient_id
+        )
+    )
+    allocated = s.scalar(
+        select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(
+            Allocation.patient_id == patient_id
+        )
+    )
+    refunded = s.scalar(
+        select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+            Refund.patient_id == patient_id
+        )
+    )
+    return PatientBalance(
+        patient_id=patient_id,
+        currency=currency,
+        owing_cents=int(invoiced or 0) - int(allocated_open or 0),
+        credit_cents=int(paid or 0) - int(allocated or 0) - int(refunded or 0),
+    )
+
+
+def _payment_label(p: Payment, currency: str) -> str:
+    return f"{p.method.label} {format_money(p.amount_cents, currency)} on {p.received_at:%Y-%m-%d}"
+
+
+class LedgerService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def currency(self, s: Session, actor: Actor) -> str:
+        return s.get_one(Clinic, actor.clinic_id).currency
+
+    def balance(self, actor: Actor, patient_id: uuid.UUID) -> PatientBalance:
+        require(actor, Permission.VIEW_PATIENTS)
+        with self.db.reading() as s:
+            return patient_balance(s, patient_id, self.currency(s, actor))
+
+    def billing_summary(self, actor: Actor, patient_id: uuid.UUID) -> BillingSummary:
+        """Everything the Billing tab shows: invoices, payments and what is applied where."""
+        require(actor, Permission.VIEW_PATIENTS)
+        with self.db.reading() as s:
+            currency = self.currency(s, actor)
+            invoices = list(
+                s.scalars(
+                    select(Invoice)
+                    .where(Invoice.patient_id == patient_id)
+                    .order_by(Invoice.issued_at.desc(), Invoice.seq.desc())
+                )
+            )
+            payments = list(
+                s.scalars(
+                    select(Payment)
+                    .where(Payment.patient_id == patient_id)
+                    .order_by(Payment.received_at.desc())
+                )
+            )
+            allocations = list(
+                s.scalars(
+                    select(Allocation)
+                    .where(Allocation.patient_id == patient_id)
+                    .order_by(Allocation.created_at.desc())
+                )
+            )
+            refunds = s.execute(
+                select(Refund.payment_id, func.sum(Refund.amount_cents))
+                .where(Refund.patient_id == patient_id)
+                .group_by(Refund.payment_id)
+            ).all()
+            first_lines = dict(
+                s.execute(
+                    select(InvoiceLine.invoice_id, InvoiceLine.description)
+                    .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                    .where(Invoice.patient_id == patient_id, InvoiceLine.position == 0)
+                )
+                .tuples()
+                .all()
+            )
+            staff_names = {
+                sid: f"{fn} {ln}"
+                for sid, fn, ln in s.execute(
+                    select(Staff.id, Staff.first_name, Staff.last_name)
+                ).tuples()
+            }
+
+            by_invoice: dict[uuid.UUID, int] = defaultdict(int)
+            by_payment: dict[uuid.UUID, int] = defaultdict(int)
+            for a in allocations:
+                by_invoice[a.invoice_id] += a.amount_cents
+                by_payment[a.payment_id] += a.amount_cents
+            refunded = {pid: int(total) for pid, total in refunds}
+            inv_rows = [
+                InvoiceRow(
+                    id=i.id,
+                    number=i.number,
+                    issued_at=i.issued_at,
+                    description=first_lines.get(i.id, ""),
+                    total_cents=i.total_cents,
+                    applied_cents=by_invoice[i.id],
+                    status=i.status,
+                )
+                for i in invoices
+            ]
+            pay_rows = [
+                PaymentRow(
+                    id=p.id,
+                    received_at=p.received_at,
+                    method=p.method,
+                    amount_cents=p.amount_cents,
+                    applied_cents=by_payment[p.id],
+                    refunded_cents=refunded.get(p.id, 0),
+                    collected_by=(
+                        "the patient"
+                        if p.collected_by == CollectedBy.PATIENT
+                        else staff_names.get(p.collected_by_staff_id or uuid.UUID(int=0), "")
+                    ),
+                    reference=p.reference,
+                )
+                for p in payments
+            ]
+            numbers = {i.id: i.number for i in invoices}
+            labels = {p.id: _payment_label(p, currency) for p in payments}
+            alloc_rows = [
+                AllocationRow(
+                    id=a.id,
+                    created_at=a.created_at,
+                    payment_id=a.payment_id,
+                    payment_label=labels.get(a.payment_id, ""),
+                    invoice_id=a.invoice_id,
+                    invoice_number=numbers.get(a.invoice_id, ""),
+                    amount_cents=a.amount_cents,
+                )
+                for a in allocations
+            ]
+            open_total = sum(r.total_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
+            open_applied = sum(r.applied_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
+            credit = sum(r.unapplied_cents for r in pay_rows)
+            balance = PatientBalance(patient_id, currency, open_total - open_applied, credit)
+            return BillingSummary(balance, inv_rows, pay_rows, alloc_rows)
+
+    # ----- writing ---------------------------------------------------------------------------
+
+    def record_payment(
+        self,
+        actor: Actor,
+        patient_id: uuid.UUID,
+        method: PaymentMethod,
+        amount_cents: int,
+        *,
+        apply_to: Sequence[uuid.UUID] = (),
+        location_id: uuid.UUID | None = None,
+        reference: str = "",
+        note: str = "",
+    ) -> PaymentResult:
+        """Record money received at the desk and apply it to the chosen invoices in order.
+
+        Whatever the chosen invoices do not need stays on the account as credit.
+        """
+        require(actor, Permission.TAKE_PAYMENT)
+        if method == PaymentMethod.CARD:
+            raise ValidationError(
+                "Card payments are taken through the card on file, not recorded by hand."
+            )
+        if amount_cents <= 0:
+            raise ValidationError("Enter an amount greater than zero.", "amount")
+        with self.db.transaction() as s:
+            patient = s.get(Patient, patient_id)
+            if patient is None:
+                raise NotFound("That patient no longer exists.")
+            currency = self.currency(s, actor)
+            payment = Payment(
+                clinic_id=actor.clinic_id,
+                patient_id=patient_id,
+                location_id=location_id,
+                method=method,
+                amount_cents=amount_cents,
+                received_at=self.db.clock.now(),
+                collected_by=CollectedBy.STAFF,
+                collected_by_staff_id=actor.staff_id,
+                reference=reference.strip()[:120],
+                note=note.strip(),
+                workstation=actor.workstation,
+            )
+            s.add(payment)
+            s.flush()
+            remaining = amount_cents
+            applied: dict[uuid.UUID, int] = {}
+            for invoice_id in dict.fromkeys(apply_to):
+                if remaining == 0:
+                    break
+                invoice = self._open_invoice(s, invoice_id, patient_id)
+                owing = invoice.total_cents - invoice_applied(s, invoice_id)
+                share = min(owing, remaining)
+                if share > 0:
+                    self._allocate(s, actor, payment, invoice, share)
+                    applied[invoice_id] = share
+                    remaining -= share
+            audit.record(
+                s,
+                actor,
+                "payment.recorded",
+                entity=payment,
+                patient_id=patient_id,
+                summary=f"{method.label} payment of {format_money(amount_cents, currency)}",
+                details={
+                    "applied": {str(k): v for k, v in applied.items()},
+                    "to_credit": remaining,
+                    "collected_by": actor.description,
+                },
+            )
+            return PaymentResult(payment.id, applied, remaining)
+
+    def apply_payment(
+        self,
+        actor: Actor,
+        payment_id: uuid.UUID,
+        invoice_id: uuid.UUID,
+        amount_cents: int | None = None,
+    ) -> int:
+        """Apply all or part of a payment's unapplied amount to an invoice; returns the amount."""
+        require(actor, Permission.APPLY_PAYMENT)
+        with self.db.transaction() as s:
+            currency = self.currency(s, actor)
+            payment = self._locked_payment(s, payment_id)
+            invoice = self._open_invoice(s, invoice_id, payment.patient_id)
+            available = (
+                payment.amount_cents
+                - payment_allocated(s, payment.id)
+                - payment_refunded(s, payment.id)
+            )
+            owing = invoice.total_cents - invoice_applied(s, invoice.id)
+            amount = min(available, owing) if amount_cents is None else amount_cents
+            self._check_apply(amount, available, owing, invoice, currency)
+            self._allocate(s, actor, payment, invoice, amount)
+            audit.record(
+                s,
+                actor,
+                "payment.applied",
+                entity=payment,
+                patient_id=payment.patient_id,
+                summary=f"Applied {format_money(amount, currency)} to {invoice.number}",
+                details={"invoice": str(invoice.id), "amount": amount},
+            )
+            return amount
+
+    def apply_credit(
+        self, actor: Actor, invoice_id: uuid.UUID, amount_cents: int | None = None
+    ) -> int:
+        """Pay an invoice from the patient's available credit, oldest credit first."""
+        require(actor, Permission.APPLY_PAYMENT)
+        with self.db.transaction() as s:
+            currency = self.currency(s, actor)
+            invoice = self._locked_invoice(s, invoice_id)
+            if invoice.status != InvoiceStatus.OPEN:
+                raise Conflict(f"Invoice {invoice.number} was deleted; nothing can be applied.")
+            owing = invoice.total_cents - invoice_applied(s, invoice.id)
+            sources = self._credit_sources(s, invoice.patient_id)
+            available = sum(v for _, v in sources)
+            amount = min(available, owing) if amount_cents is None else amount_cents
+            if available <= 0:
+                raise Conflict("This patient has no available credit to apply.")
+            self._check_apply(amount, available, owing, invoice, currency, what="credit")
+            remaining = amount
+            for payment, unapplied in sources:
+                share = min(unapplied, remaining)
+                self._allocate(s, actor, payment, invoice, share)
+                remaining -= share
+                if remaining == 0:
+                    break
+            audit.record(
+                s,
+                actor,
+                "credit.applied",
+                entity=invoice,
+                patient_id=invoice.patient_id,
+                summary=f"Applied {format_money(amount, currency)} of credit to {invoice.number}",
+                details={"amount": amount},
+            )
+            return amount
+
+    def unapply(
+        self,
+        actor: Actor,
+        payment_id: uuid.UUID,
+        invoice_id: uuid.UUID,
+        amount_cents: int | None = None,
+    ) -> int:
+        """Take all or part of a payment back off an invoice; it becomes credit again."""
+        require(actor, Permission.UNAPPLY_PAYMENT)
+        with self.db.transaction() as s:
+            currency = self.currency(s, actor)
+            payment = self._locked_payment(s, payment_id)
+            invoice = self._locked_invoice(s, invoice_id)
+            applied = applied_between(s, payment.id, invoice.id)
+            if applied <= 0:
+                raise Conflict(f"Nothing from this payment is applied to {invoice.number}.")
+            amount = applied if amount_cents is None else amount_cents
+            if amount <= 0:
+                raise ValidationError("Enter an amount greater than zero to unapply.", "amount")
+            if amount > applied:
+                raise ValidationError(
+                    f"Only {format_money(applied, currency)} of this payment is applied to "
+                    f"{invoice.number}; unapply that much or less.",
+                    "amount",
+                )
+            s.add(
+                Allocation(
+                    payment_id=payment.id,
+                    invoice_id=invoice.id,
+                    patient_id=payment.patient_id,
+                    amount_cents=-amount,
+                    created_by_id=actor.staff_id,
+                    workstation=actor.workstation,
+                )
+            )
+            audit.record(
+                s,
+                actor,
+                "payment.unapplied",
+                entity=payment,
+                patient_id=payment.patient_id,
+                summary=f"Unapplied {format_money(amount, currency)} from {invoice.number}",
+                details={"invoice": str(invoice.id), "amount": amount},
+            )
+            return amount
+
+    def refund(
+        self, actor: Actor, payment_id: uuid.UUID, amount_cents: int, reason: str = ""
+    ) -> uuid.UUID:
+        """Give back money from a payment's unapplied amount (cash, cheque, e-transfer...).
+
+        Card refunds go back through Stripe (the card-payment service). What is applied to an
+        invoice must be unapplied first, so no invoice is left paid by money that was returned.
+        """
+        require(actor, Permission.REFUND)
+        with self.db.transaction() as s:
+            currency = self.currency(s, actor)
+            payment = self._locked_payment(s, payment_id)
+            if payment.method == PaymentMethod.CARD:
+                raise ValidationError("Refund card payments back to the card from the payment.")
+            unapplied = (
+                payment.amount_cents
+                - payment_allocated(s, payment.id)
+                - payment_refunded(s, payment.id)
+            )
+            if amount_cents <= 0:
+                raise ValidationError("Enter an amount greater than zero to refund.", "amount")
+            if amount_cents > unapplied:
+                raise ValidationError(
+                    f"Only {format_money(unapplied, currency)} of this payment is unapplied. "
+                    "Unapply it from its invoices first, then refund.",
+                    "amount",
+                )
+            refund = Refund(
+                payment_id=payment.id,
+                patient_id=payment.patient_id,
+                amount_cents=amount_cents,
+                method=payment.method,
+                reason=reason.strip(),
+                created_by_id=actor.staff_id,
+                workstation=actor.workstation,
+            )
+            s.add(refund)
+            s.flush()
+            audit.record(
+                s,
+                actor,
+                "payment.refunded",
+                entity=refund,
+                patient_id=payment.patient_id,
+                summary=f"Refunded {format_money(amount_cents, currency)} ({payment.method.label})",
+                details={"payment": str(payment.id), "amount": amount_cents},
+            )
+            return refund.id
+
+    # ----- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_apply(
+        amount: int,
+        available: int,
+        owing: int,
+        invoice: Invoice,
+        currency: str,
+        what: str = "payment",
+    ) -> None:
+        if amount <= 0:
+            if owing <= 0:
+                raise Conflict(f"Invoice {invoice.number} is already paid in full.")
+            if available <= 0:
+                raise Conflict(f"This {what} has nothing left to apply.")
+            raise ValidationError("Enter an amount greater than zero to apply.", "amount")
+        if amount > owing:
+            raise ValidationError(
+                f"Invoice {invoice.number} only has {format_money(owing, currency)} owing; "
+                f"apply that much or less.",
+                "amount",
+            )
+        if amount > available:
+            raise ValidationError(
+                f"Only {format_money(available, currency)} of this {what} is available; "
+                "apply that much or less.",
+                "amount",
+            )
+
+    @staticmethod
+    def _allocate(
+        s: Session, actor: Actor, payment: Payment, invoice: Invoice, amount: int
+    ) -> None:
+        s.add(
+            Allocation(
+                payment_id=payment.id,
+                invoice_id=invoice.id,
+                patient_id=payment.patient_id,
+                amount_cents=amount,
+                created_by_id=actor.staff_id,
+                workstation=actor.workstation,
+            )
+        )
+        s.flush()
+
+    @staticmethod
+    def _locked_payment(s: Session, payment_id: uuid.UUID) -> Payment:
+        payment = s.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+        if payment is None:
+            raise NotFound("That payment no longer exists.")
+        return payment
+
+    @staticmethod
+    def _locked_invoice(s: Session, invoice_id: uuid.UUID) -> Invoice:
+        invoice = s.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+        if invoice is None:
+            raise NotFound("That invoice no longer exists.")
+        return invoice
+
+    def _open_invoice(self, s: Session, invoice_id: uuid.UUID, patient_id: uuid.UUID) -> Invoice:
+        invoice = self._locked_invoice(s, invoice_id)
+        if invoice.patient_id != patient_id:
+            raise ValidationError("That invoice belongs to another patient.")
+        if invoice.status != InvoiceStatus.OPEN:
+            raise Conflict(f"Invoice {invoice.number} was deleted; nothing can be applied.")
+        return invoice
+
+    @staticmethod
+    def _credit_sources(s: Session, patient_id: uuid.UUID) -> list[tuple[Payment, int]]:
+        payments = list(
+            s.scalars(
+                select(Payment)
+                .where(Payment.patient_id == patient_id)
+                .order_by(Payment.received_at, Payment.id)
+                .with_for_update()
+            )
+        )
+        allocated = dict(
+            s.execute(
+                select(Allocation.payment_id, func.sum(Allocation.amount_cents))
+                .where(Allocation.patient_id == patient_id)
+                .group_by(Allocation.payment_id)
+            )
+            .tuples()
+            .all()
+        )
+        refunded = dict(
+            s.execute(
+                select(Refund.payment_id, func.sum(Refund.amount_cents))
+                .where(Refund.patient_id == patient_id)
+                .group_by(Refund.payment_id)
+            )
+            .tuples()
+            .all()
+        )
+        sources = []
+        for p in payments:
+            free = p.amount_cents - int(allocated.get(p.id, 0)) - int(refunded.get(p.id, 0))
+            if free > 0:
+                sources.append((p, free))
+        return sources
