@@ -94,3 +94,35 @@ def maddy_id(demo_db: Database) -> object:
     with demo_db.reading() as s:
         return s.scalars(select(Patient.id).where(Patient.preferred_name == "Maddy",
                                                   Patient.legal_first_name == "Madeleine")).one()
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_url(pg_database_url: str) -> str:
+    """The session's PostgreSQL database, migrated to head once."""
+    Database(pg_database_url, FixedClock(TEST_NOW)).dispose()
+    return pg_database_url
+
+
+def _truncate_all(db: Database) -> None:
+    from sqlalchemy import text
+
+    from desk_app.models import Base
+
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def db(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path,
+       clock: FixedClock) -> Iterator[Database]:
+    """An empty migrated database: once on SQLite, once on the throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        database = Database(_copy_sqlite(sqlite_template, tmp_path / "t.sqlite3"), clock,
+                            run_migrations=False)
+    else:
+        url = request.getfixturevalue("pg_migrated_url")
+        database = Database(url, clock, run_migrations=False)
+        _truncate_all(database)
+    yield database
+    database.dispose()

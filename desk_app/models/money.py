@@ -113,7 +113,7 @@ def parse_money(
         body = body[: -len(code)].strip()
     if body.startswith("-"):
         raise AmountError("Enter the amount without a minus sign; it must be positive.")
-    body = body.replace(" ", "")
+    body = body.replace(" ", ",")  # "1 234.50": a space may separate thousands
     match = _NUMBER.match(body)
     if not body or match is None or (match.group(1) is None and not match.group(2)):
         raise AmountError(

@@ -111,7 +111,7 @@ class AppointmentService:
                     .where(Appointment.patient_id == patient_id)
                     .order_by(Appointment.starts_at)
                 )
-                .tuples()
+                
                 .all()
             )
             invoiced = {
@@ -124,7 +124,7 @@ class AppointmentService:
                         Invoice.status == InvoiceStatus.OPEN,
                         InvoiceLine.appointment_id.is_not(None),
                     )
-                ).tuples()
+                )
             }
             now = self.db.clock.now()
             upcoming: list[AppointmentRow] = []

@@ -64,6 +64,16 @@ def next_invoice_seq(s: Session, workstation: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductChoice:
+    """A product offered when invoicing items at the desk, with its price and tax."""
+
+    id: uuid.UUID
+    name: str
+    price_cents: int
+    tax_rate_bp: int
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceCreated:
     invoice_id: uuid.UUID
     number: str
@@ -73,6 +83,19 @@ class InvoiceCreated:
 class InvoicingService:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def products(self, actor: Actor) -> list[ProductChoice]:
+        """The clinic's products that can be put on an invoice, by name."""
+        require(actor, Permission.VIEW_PATIENTS)
+        with self.db.reading() as s:
+            return [
+                ProductChoice(p.id, p.name, p.price_cents, p.tax_rate_bp)
+                for p in s.scalars(
+                    select(Product)
+                    .where(Product.clinic_id == actor.clinic_id, Product.archived.is_(False))
+                    .order_by(Product.name)
+                )
+            ]
 
     def invoice_appointment(self, actor: Actor, appointment_id: uuid.UUID) -> InvoiceCreated:
         """Invoice a visit at its treatment's price and tax; a visit is invoiced once."""

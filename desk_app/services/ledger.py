@@ -232,14 +232,14 @@ class LedgerService:
                     .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
                     .where(Invoice.patient_id == patient_id, InvoiceLine.position == 0)
                 )
-                .tuples()
+                
                 .all()
             )
             staff_names = {
                 sid: f"{fn} {ln}"
                 for sid, fn, ln in s.execute(
                     select(Staff.id, Staff.first_name, Staff.last_name)
-                ).tuples()
+                )
             }
 
             by_invoice: dict[uuid.UUID, int] = defaultdict(int)
@@ -616,7 +616,7 @@ class LedgerService:
                 .where(Allocation.patient_id == patient_id)
                 .group_by(Allocation.payment_id)
             )
-            .tuples()
+            
             .all()
         )
         refunded = dict(
@@ -625,7 +625,7 @@ class LedgerService:
                 .where(Refund.patient_id == patient_id)
                 .group_by(Refund.payment_id)
             )
-            .tuples()
+            
             .all()
         )
         sources = []

@@ -40,6 +40,7 @@ _FOLD = str.maketrans(
 _WORD_SPLIT = re.compile(r"[\s\-'.,()/]+")
 _PHONE_LIKE = re.compile(r"^[\d\s\-().+/]+$")
 _NON_DIGIT = re.compile(r"\D")
+_ISO_DATE = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
 _DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _MAX_TOKEN = 254
 
@@ -126,6 +127,8 @@ def query_terms(query: str) -> list[list[str]]:
     text = query.strip()
     if not text:
         return []
+    if _ISO_DATE.match(text) or _DMY.match(text):
+        return [_term_alternatives(text)]
     if _PHONE_LIKE.match(text) and len(digits(text)) >= 7:
         d = digits(text)
         alternatives = [d]
