@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class TaskRunner(QObject):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
         self._net = ThreadPoolExecutor(max_workers=4, thread_name_prefix="network")
         self._pending = 0
-        self._completed.connect(self._deliver)
+        # Queued even when the work finished before the callback was attached, so a result is
+        # always delivered later from the event loop, never inside the call that submitted it.
+        self._completed.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         #: Called for failures that have no handler of their own (set by the main window).
         self.default_failure: FailureFn = _log_failure
 

@@ -1,0 +1,291 @@
+"""The Appointments tab: upcoming and past visits, booking, marking them, invoicing a visit."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk_app.models.enums import AppointmentStatus
+from desk_app.models.money import format_money
+from desk_app.services.appointments import AppointmentRow, BookingOptions, PatientAppointments
+from desk_app.services.clock import to_clinic_time
+from desk_app.services.invoicing import InvoiceCreated
+from desk_app.services.permissions import Permission
+from desk_app.views.profile.appointment_models import AppointmentsModel
+from desk_app.views.profile.background import submit_from
+from desk_app.views.profile.book_appointment_dialog import BookAppointmentDialog, BookingRequest
+from desk_app.views.profile.failures import message_for
+from desk_app.views.profile.formats import clock_text, day_text
+from desk_app.views.profile.status_banner import StatusBanner
+from desk_app.views.profile.tab_parts import SPLITTER_STYLE, action_button, allow, section
+from desk_app.views.profile.table_view import profile_table, selected_row
+from desk_app.views.view_context import ViewContext
+
+_SAMPLES = {
+    AppointmentsModel.DATE: "Wed Sep 30, 2026",
+    AppointmentsModel.TIME: "12:30 PM",
+    AppointmentsModel.PRACTITIONER: "Mireille Gauthier, DC",
+    AppointmentsModel.LOCATION: "Riverside",
+    AppointmentsModel.STATUS: "Cancelled",
+    AppointmentsModel.INVOICE: "DESK10-00000",
+}
+
+_STATUS_DONE = {
+    AppointmentStatus.ARRIVED: "marked arrived",
+    AppointmentStatus.NO_SHOW: "marked as a no-show",
+    AppointmentStatus.CANCELLED: "cancelled",
+}
+
+
+class AppointmentsTab(QWidget):
+    #: A visit was invoiced: the balance changed (the profile reloads billing).
+    invoiced = Signal(object)
+
+    def __init__(
+        self, ctx: ViewContext, patient_id: uuid.UUID, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.patient_id = patient_id
+        self.patient_name = ""
+        self.appointments: PatientAppointments | None = None
+        self._select_after_load: uuid.UUID | None = None
+
+        self.upcoming = AppointmentsModel(self)
+        self.history = AppointmentsModel(self)
+        self.upcoming_table = profile_table(
+            "Upcoming", self.upcoming, _SAMPLES, stretch=AppointmentsModel.TREATMENT
+        )
+        self.history_table = profile_table(
+            "History", self.history, _SAMPLES, stretch=AppointmentsModel.TREATMENT
+        )
+        # One selection across both tables: choosing in one clears the other.
+        self.upcoming_table.selectionModel().selectionChanged.connect(
+            lambda *_: self._selected_in(self.upcoming_table, self.history_table)
+        )
+        self.history_table.selectionModel().selectionChanged.connect(
+            lambda *_: self._selected_in(self.history_table, self.upcoming_table)
+        )
+
+        self.book_button = action_button("Book appointment…", self.open_book)
+        self.book_button.setProperty("primary", True)
+        self.arrived_button = action_button(
+            "Mark arrived", lambda: self.set_status(AppointmentStatus.ARRIVED)
+        )
+        self.no_show_button = action_button(
+            "Mark no-show", lambda: self.set_status(AppointmentStatus.NO_SHOW)
+        )
+        self.cancel_button = action_button(
+            "Cancel appointment", lambda: self.set_status(AppointmentStatus.CANCELLED)
+        )
+        self.invoice_button = action_button("Invoice visit", self.invoice_visit)
+        self.banner = StatusBanner(self)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        buttons.addWidget(self.book_button)
+        buttons.addSpacing(12)
+        for button in (self.arrived_button, self.no_show_button, self.cancel_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.invoice_button)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.setHandleWidth(12)
+        splitter.setStyleSheet(SPLITTER_STYLE)
+        splitter.addWidget(section("Upcoming", self.upcoming_table))
+        splitter.addWidget(section("History", self.history_table))
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.setSpacing(10)
+        layout.addLayout(buttons)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self._update_actions()
+
+    # ----- loading -------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        actor, pid = self.ctx.actor, self.patient_id
+        self.ctx.tasks.db(
+            lambda: self.ctx.services.appointments.for_patient(actor, pid),
+            self._loaded,
+            lambda error: self.banner.show_error(
+                f"Appointments could not be loaded: {message_for(error)}"
+            ),
+            owner=self,
+        )
+
+    def _loaded(self, appointments: PatientAppointments) -> None:
+        keep = self._select_after_load or self._selected_id()
+        self._select_after_load = None
+        self.appointments = appointments
+        self.upcoming.set_rows(appointments.upcoming)
+        self.history.set_rows(appointments.history)
+        if keep is not None:
+            for table, model in (
+                (self.upcoming_table, self.upcoming),
+                (self.history_table, self.history),
+            ):
+                for number, row in enumerate(model.rows):
+                    if row.id == keep:
+                        table.selectRow(number)
+        self._update_actions()
+
+    # ----- selection -----------------------------------------------------------------------
+
+    def selected_appointment(self) -> AppointmentRow | None:
+        for table, model in (
+            (self.upcoming_table, self.upcoming),
+            (self.history_table, self.history),
+        ):
+            row = selected_row(table)
+            if row is not None:
+                return model.row_at(row)
+        return None
+
+    def _selected_id(self) -> uuid.UUID | None:
+        chosen = self.selected_appointment()
+        return None if chosen is None else chosen.id
+
+    def _selected_in(self, table: QTableView, other: QTableView) -> None:
+        if selected_row(table) is not None:
+            other.selectionModel().clearSelection()
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        chosen = self.selected_appointment()
+        may_book = self.ctx.can(Permission.BOOK_APPOINTMENTS)
+        may_invoice = self.ctx.can(Permission.CREATE_INVOICE)
+        pick = "Select an appointment first."
+        self.book_button.setEnabled(may_book)
+        for button, status in (
+            (self.arrived_button, AppointmentStatus.ARRIVED),
+            (self.no_show_button, AppointmentStatus.NO_SHOW),
+            (self.cancel_button, AppointmentStatus.CANCELLED),
+        ):
+            if not may_book:
+                allow(button, False, "You do not have permission to book appointments.")
+            elif chosen is None:
+                allow(button, False, pick)
+            elif chosen.status == status:
+                allow(button, False, f"This appointment is already {status.label.lower()}.")
+            elif status == AppointmentStatus.CANCELLED and chosen.invoice_number:
+                allow(button, False, "This visit is invoiced; delete its invoice first.")
+            else:
+                allow(button, True, "")
+        if not may_invoice:
+            allow(self.invoice_button, False, "You do not have permission to create invoices.")
+        elif chosen is None:
+            allow(self.invoice_button, False, pick)
+        elif chosen.invoice_number:
+            allow(self.invoice_button, False, f"Already on invoice {chosen.invoice_number}.")
+        elif chosen.status == AppointmentStatus.CANCELLED:
+            allow(self.invoice_button, False, "A cancelled visit is not invoiced.")
+        else:
+            allow(self.invoice_button, True, "")
+
+    # ----- actions -------------------------------------------------------------------------
+
+    def open_book(self) -> None:
+        actor = self.ctx.actor
+        self.ctx.tasks.db(
+            lambda: self.ctx.services.appointments.booking_options(actor),
+            self._show_book,
+            lambda error: self.banner.show_error(message_for(error)),
+            owner=self,
+        )
+
+    def _show_book(self, options: BookingOptions) -> None:
+        now = self.ctx.services.db.clock.now()
+        now_local = to_clinic_time(now, self.ctx.clinic.time_zone).replace(tzinfo=None)
+        dialog = BookAppointmentDialog(self.patient_name, options, now_local, self)
+        dialog.submitted.connect(lambda request: self._book(dialog, request))
+        dialog.open()
+
+    def _book(self, dialog: BookAppointmentDialog, request: BookingRequest) -> None:
+        actor, pid, service = self.ctx.actor, self.patient_id, self.ctx.services.appointments
+        when = request.starts_local
+        what = dialog.treatment.currentText()
+        who = dialog.practitioner.currentText()
+
+        def done(appointment_id: uuid.UUID) -> None:
+            self._select_after_load = appointment_id
+            self.banner.show_success(
+                f"Booked {what} with {who} on {when:%a} {day_text(when.date())} "
+                f"at {clock_text(when)}."
+            )
+            self.reload()
+
+        self.banner.clear_message()
+        submit_from(
+            self.ctx,
+            self,
+            dialog,
+            lambda: service.book(
+                actor,
+                pid,
+                request.practitioner_id,
+                request.treatment_type_id,
+                request.location_id,
+                request.starts_local,
+            ),
+            done,
+        )
+
+    def set_status(self, status: AppointmentStatus) -> None:
+        chosen = self.selected_appointment()
+        if chosen is None:
+            return
+        actor, service = self.ctx.actor, self.ctx.services.appointments
+        when = f"{day_text(chosen.starts_at.date())} {clock_text(chosen.starts_at)}"
+
+        def done(_none: None) -> None:
+            self.banner.show_success(f"{chosen.treatment} on {when} {_STATUS_DONE[status]}.")
+            self.reload()
+
+        self.banner.clear_message()
+        self.ctx.tasks.db(
+            lambda: service.set_status(actor, chosen.id, status),
+            done,
+            self._refused,
+            owner=self,
+        )
+
+    def invoice_visit(self) -> None:
+        chosen = self.selected_appointment()
+        if chosen is None:
+            return
+        actor, invoicing = self.ctx.actor, self.ctx.services.invoicing
+
+        def done(created: InvoiceCreated) -> None:
+            total = format_money(created.total_cents, self.ctx.clinic.currency)
+            self.banner.show_success(
+                f"Invoice {created.number} for {total} created for {chosen.treatment}."
+            )
+            self.reload()
+            self.invoiced.emit(created)
+
+        self.banner.clear_message()
+        self.ctx.tasks.db(
+            lambda: invoicing.invoice_appointment(actor, chosen.id),
+            done,
+            self._refused,
+            owner=self,
+        )
+
+    def _refused(self, error: BaseException) -> None:
+        self.banner.show_error(message_for(error))
+        self.reload()
