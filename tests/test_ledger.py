@@ -1,4 +1,4 @@
-"""The ledger at the desk: invoices, payments, credit, apply and unapply, on SQLite and PostgreSQL."""
+"""The ledger at the desk: invoices, payments, credit, apply, unapply; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def parse_money(
         raise AmountError(
             f"“{text.strip()}” has more than {decimals} decimals; round it to the cent."
         )
-    minor = int(whole_text) * 10**decimals + int(frac_text.ljust(decimals, "0") or "0")
+    minor: int = int(whole_text) * 10**decimals + int(frac_text.ljust(decimals, "0") or "0")
     if minor == 0 and not allow_zero:
         raise AmountError("Enter an amount greater than zero.")
     if minor > maximum:

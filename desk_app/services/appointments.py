@@ -111,7 +111,7 @@ class AppointmentService:
                     .where(Appointment.patient_id == patient_id)
                     .order_by(Appointment.starts_at)
                 )
-                
+
                 .all()
             )
             invoiced = {

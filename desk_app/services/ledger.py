@@ -232,7 +232,7 @@ class LedgerService:
                     .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
                     .where(Invoice.patient_id == patient_id, InvoiceLine.position == 0)
                 )
-                
+
                 .all()
             )
             staff_names = {
@@ -616,7 +616,7 @@ class LedgerService:
                 .where(Allocation.patient_id == patient_id)
                 .group_by(Allocation.payment_id)
             )
-            
+
             .all()
         )
         refunded = dict(
@@ -625,7 +625,7 @@ class LedgerService:
                 .where(Refund.patient_id == patient_id)
                 .group_by(Refund.payment_id)
             )
-            
+
             .all()
         )
         sources = []

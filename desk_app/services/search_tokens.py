@@ -148,17 +148,17 @@ def _term_alternatives(raw: str) -> list[str]:
     m = _DMY.match(raw)
     if m:
         day, month, year = (int(g) for g in m.groups())
-        for d, mo in ((day, month), (month, day)):  # 14/03/1985 or 03/14/1985
+        for dd, mm in ((day, month), (month, day)):  # 14/03/1985 or 03/14/1985
             with contextlib.suppress(ValueError):
-                found.append(date(year, mo, d).isoformat())
+                found.append(date(year, mm, dd).isoformat())
         if found:
             return found
     folded = fold(raw).strip("-'.,()/")
     if folded:
         found.append(folded[:_MAX_TOKEN])
-    d = digits(raw)
-    if d and d != folded and len(d) >= 3:
-        found.append(d)
+    number = digits(raw)
+    if number and number != folded and len(number) >= 3:
+        found.append(number)
     return found
 
 

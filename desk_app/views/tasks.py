@@ -92,15 +92,19 @@ class TaskRunner(QObject):
         self._pending -= 1
         if self._pending == 0:
             self.busy_changed.emit(False)
-        owner = completion.owner
+        owner, on_success, on_failure = completion.owner, completion.on_success, \
+            completion.on_failure
+        # The future keeps its done-callback (and so this completion) alive in a cycle; drop
+        # the references to widgets and callbacks so that cycle holds nothing of Qt's.
+        completion.owner = completion.on_success = completion.on_failure = None
         if owner is not None and not shiboken6.isValid(owner):
             return
         error = completion.future.exception()
         if error is None:
-            if completion.on_success is not None:
-                completion.on_success(completion.future.result())
+            if on_success is not None:
+                on_success(completion.future.result())
             return
-        (completion.on_failure or self.default_failure)(error)
+        (on_failure or self.default_failure)(error)
 
     def shutdown(self) -> None:
         """Finish queued work and stop the threads (called when the window closes)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,22 @@ from desk_app.services.actor import Actor
 from desk_app.services.registry import Services
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.view_context import ViewContext
+
+
+@pytest.fixture(autouse=True)
+def main_thread_gc() -> Iterator[None]:
+    """No automatic garbage collection during a GUI test; collect on the UI thread after it.
+
+    As in the app (views/main_thread_gc.py): the collector must never run on the database
+    thread, where freeing a widget held in some cycle would crash Qt.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 @pytest.fixture

@@ -1,0 +1,322 @@
+"""The main window: find or add a patient on the left, their profile on the right."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk_app.services.clinic_settings import ClinicInfo
+from desk_app.services.patients import PatientDetails
+from desk_app.services.permissions import Permission
+from desk_app.views.about import show_about
+from desk_app.views.clinic_settings_dialog import ClinicSettingsDialog
+from desk_app.views.forms import push_button
+from desk_app.views.new_patient_dialog import NewPatientDialog
+from desk_app.views.patient_search import PatientSearch
+from desk_app.views.recent_patients import RecentPatients
+from desk_app.views.theme import app_icon
+from desk_app.views.view_context import ViewContext
+
+ProfileFactory = Callable[[ViewContext, uuid.UUID], QWidget]
+
+BUSY_DELAY_MS = 300
+LEFT_PANE_WIDTH = 400
+
+
+def default_profile_factory(ctx: ViewContext, patient_id: uuid.UUID) -> QWidget:
+    # Imported here: the profile package is large and only needed once a patient is opened.
+    from desk_app.views.profile import ProfileView
+
+    return ProfileView(ctx, patient_id)
+
+
+def window_title(clinic_name: str, patient: str = "") -> str:
+    base = f"Front Desk — {clinic_name}"
+    return f"{base} — {patient}" if patient else base
+
+
+class MainWindow(QMainWindow):
+    """Emits `signed_out` (File ▸ Sign out) or `closed` (Quit, or the window closed)."""
+
+    signed_out = Signal()
+    closed = Signal()
+    profile_shown = Signal(object)
+
+    def __init__(
+        self,
+        ctx: ViewContext,
+        profile_factory: ProfileFactory | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._make_profile = profile_factory or default_profile_factory
+        self._opening: uuid.UUID | None = None
+        self._signing_out = False
+        self.profile: QWidget | None = None
+        self.current_patient_id: uuid.UUID | None = None
+        self.setWindowTitle(window_title(ctx.clinic.name))
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+
+        self.search = PatientSearch(ctx)
+        self.search.patient_chosen.connect(self.open_patient)
+        self.recent = RecentPatients(ctx)
+        self.recent.patient_chosen.connect(self.open_patient)
+        self.new_patient_button = push_button("New patient…")
+        self.new_patient_button.setEnabled(ctx.can(Permission.EDIT_PATIENTS))
+        self.new_patient_button.clicked.connect(self.new_patient)
+
+        left = QWidget()
+        left.setObjectName("leftPane")
+        left.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        left.setMinimumWidth(280)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(14, 14, 14, 14)
+        left_layout.setSpacing(10)
+        left_layout.addWidget(self.search, 0)
+        left_layout.addWidget(self.recent, 1)
+        left_layout.addWidget(self.new_patient_button)
+        self._left_layout = left_layout
+        self.search.results_changed.connect(self._share_left_pane)
+
+        self.empty_state = _empty_state()
+        self.right = QStackedWidget()
+        self.right.addWidget(self.empty_state)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.setHandleWidth(1)
+        splitter.addWidget(left)
+        splitter.addWidget(self.right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([LEFT_PANE_WIDTH, 1280 - LEFT_PANE_WIDTH])
+        self.setCentralWidget(splitter)
+
+        self._build_menus()
+        self._build_status_bar()
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.search.focus_search)
+        self.search.box.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.recent.reload()
+
+    def _share_left_pane(self) -> None:
+        """Results get most of the height while there are any; else recent patients do."""
+        searching = self.search.showing_results
+        self._left_layout.setStretchFactor(self.search, 3 if searching else 0)
+        self._left_layout.setStretchFactor(self.recent, 2 if searching else 1)
+
+    # -- menus and status bar ----------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.new_patient_action = _action(self, "&New patient…", self.new_patient, "Ctrl+N")
+        self.new_patient_action.setEnabled(self.ctx.can(Permission.EDIT_PATIENTS))
+        file_menu.addAction(self.new_patient_action)
+        file_menu.addSeparator()
+        file_menu.addAction(_action(self, "&Sign out", self.sign_out))
+        file_menu.addAction(
+            _action(self, "&Quit", self.close, QKeySequence(QKeySequence.StandardKey.Quit))
+        )
+        self.settings_action: QAction | None = None
+        if self.ctx.can(Permission.MANAGE_CLINIC):
+            clinic_menu = menus.addMenu("&Clinic")
+            self.settings_action = _action(self, "&Settings…", self.clinic_settings)
+            clinic_menu.addAction(self.settings_action)
+        help_menu = menus.addMenu("&Help")
+        help_menu.addAction(_action(self, "&About Front Desk", self.about))
+
+    def _build_status_bar(self) -> None:
+        actor = self.ctx.actor
+        self.user_label = QLabel(
+            f"Signed in as {actor.name} ({actor.role.label}) · Workstation {actor.workstation}"
+        )
+        self.busy_label = QLabel("Working…")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setFixedWidth(90)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setAccessibleName("Working")
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        bar.addWidget(self.user_label, 1)
+        bar.addPermanentWidget(self.busy_label)
+        bar.addPermanentWidget(self.busy_bar)
+        self._set_busy_visible(False)
+        # Only show the indicator for work that takes long enough to notice.
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_DELAY_MS)
+        self._busy_timer.timeout.connect(lambda: self._set_busy_visible(True))
+        self.ctx.tasks.busy_changed.connect(self._busy_changed)
+
+    def _busy_changed(self, busy: bool) -> None:
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self._set_busy_visible(False)
+
+    def _set_busy_visible(self, visible: bool) -> None:
+        self.busy_label.setVisible(visible)
+        self.busy_bar.setVisible(visible)
+
+    @property
+    def busy_indicator_visible(self) -> bool:
+        return not self.busy_bar.isHidden()
+
+    # -- opening patients -----------------------------------------------------------
+
+    def open_patient(self, patient_id: uuid.UUID) -> None:
+        """Log the view (recent patients, audit) then show the profile."""
+        if patient_id in (self._opening, self.current_patient_id):
+            return
+        self._opening = patient_id
+        patients, actor = self.ctx.services.patients, self.ctx.actor
+        self.ctx.tasks.db(
+            lambda: patients.open_profile(actor, patient_id),
+            self._opened,
+            self._open_failed,
+            owner=self,
+        )
+
+    def _opened(self, details: PatientDetails) -> None:
+        if details.id != self._opening:
+            return  # another patient was asked for meanwhile
+        self._opening = None
+        self._show_profile(details.id)
+        self.recent.reload()
+
+    def _open_failed(self, error: BaseException) -> None:
+        self._opening = None
+        self.ctx.tasks.default_failure(error)
+
+    def _show_profile(self, patient_id: uuid.UUID) -> None:
+        old = self.profile
+        profile = self._make_profile(self.ctx, patient_id)
+        title_changed = getattr(profile, "title_changed", None)
+        if title_changed is not None:
+            title_changed.connect(self._patient_title)
+        self.profile = profile
+        self.current_patient_id = patient_id
+        self.right.addWidget(profile)
+        self.right.setCurrentWidget(profile)
+        if old is not None:
+            self.right.removeWidget(old)
+            old.deleteLater()
+        self.setWindowTitle(window_title(self.ctx.clinic.name))
+        self.search.select_patient(patient_id)
+        self.profile_shown.emit(patient_id)
+
+    def _patient_title(self, title: str) -> None:
+        self.setWindowTitle(window_title(self.ctx.clinic.name, title))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def new_patient(self) -> NewPatientDialog:
+        dialog = NewPatientDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._patient_added(dialog.patient))
+        dialog.open()
+        return dialog
+
+    def _patient_added(self, patient: PatientDetails | None) -> None:
+        if patient is not None:
+            self.search.refresh()
+            self.open_patient(patient.id)
+
+    def clinic_settings(self) -> ClinicSettingsDialog:
+        dialog = ClinicSettingsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._clinic_changed)
+        dialog.open()
+        return dialog
+
+    def _clinic_changed(self, info: ClinicInfo) -> None:
+        self.ctx = dataclasses.replace(self.ctx, clinic=info)
+        self.setWindowTitle(window_title(info.name))
+        if self.current_patient_id is not None:
+            # Settings such as Client Pronouns change what a profile shows: rebuild it.
+            self._show_profile(self.current_patient_id)
+
+    def about(self) -> None:
+        show_about(self, self.ctx)
+
+    def sign_out(self) -> None:
+        self._signing_out = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        if not event.isAccepted():
+            return
+        if self._signing_out:
+            self.signed_out.emit()
+        else:
+            self.closed.emit()
+
+
+def _action(
+    window: QMainWindow,
+    text: str,
+    slot: Callable[[], object],
+    shortcut: str | QKeySequence | None = None,
+) -> QAction:
+    action = QAction(text, window)
+    action.triggered.connect(lambda _checked=False: slot())
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    return action
+
+
+def _empty_state() -> QWidget:
+    page = QWidget()
+    page.setObjectName("emptyState")
+    page.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+    icon = QLabel()
+    icon.setPixmap(app_icon().pixmap(96, 96))
+    icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    title = QLabel("No patient open")
+    title.setObjectName("emptyTitle")
+    title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    text = QLabel(
+        "Find a patient with the search box on the left, or pick someone from your recent "
+        "patients. Press Ctrl+F to search from anywhere."
+    )
+    text.setObjectName("emptyText")
+    text.setWordWrap(True)
+    text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    # A fixed-width column centred by stretches (not by an alignment flag, which would
+    # give the wrapped text its one-line height and clip it).
+    column = QWidget()
+    column.setFixedWidth(460)
+    column_layout = QVBoxLayout(column)
+    column_layout.setContentsMargins(0, 0, 0, 0)
+    column_layout.setSpacing(8)
+    column_layout.addWidget(icon)
+    column_layout.addWidget(title)
+    column_layout.addWidget(text)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(column)
+    row.addStretch(1)
+    layout = QVBoxLayout(page)
+    layout.addStretch(1)
+    layout.addLayout(row)
+    layout.addStretch(2)
+    return page

@@ -1,0 +1,230 @@
+"""From launch to the main window: open the database, first run, sign in, main window.
+
+Each step that touches the database or the disk runs on the TaskRunner's database thread;
+the steps are chained by callbacks so the event loop never blocks and no dialog needs exec().
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from desk_app.app import AppContext, open_context
+from desk_app.config import load_config, save_config
+from desk_app.logs import setup_logging
+from desk_app.services.actor import Actor
+from desk_app.services.clinic_settings import ClinicInfo
+from desk_app.views.error_dialog import ErrorReporter
+from desk_app.views.first_run import FirstRunChoice, FirstRunDialog
+from desk_app.views.main_window import MainWindow, ProfileFactory
+from desk_app.views.screenshot import ScreenshotTaker
+from desk_app.views.sign_in import SignInDialog
+from desk_app.views.tasks import TaskRunner
+from desk_app.views.view_context import ViewContext
+
+log = logging.getLogger(__name__)
+
+PROGRESS_DELAY_MS = 200
+
+
+@dataclass(frozen=True)
+class Opened:
+    context: AppContext
+    has_clinic: bool
+
+
+def open_workstation(demo: bool) -> Opened:
+    """Runs on the database thread: read the config, open (and migrate) the database."""
+    config = load_config()
+    use_demo = demo or (config is not None and config.demo)
+    context = open_context(demo=use_demo, config=config)
+    return Opened(context, context.has_clinic())
+
+
+def switch_to_demo(current: AppContext) -> Opened:
+    """Runs on the database thread: the first-run "Open the demo clinic" choice."""
+    current.close()
+    save_config(replace(current.config, demo=True))
+    return open_workstation(demo=True)
+
+
+class OpeningDialog(QDialog):
+    """A small "Opening the clinic…" window while migrations or the demo build run."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Front Desk")
+        self.setWindowFlag(Qt.WindowType.WindowCloseButtonHint, False)
+        label = QLabel("Opening the clinic…")
+        bar = QProgressBar()
+        bar.setRange(0, 0)
+        bar.setTextVisible(False)
+        bar.setAccessibleName("Opening the clinic")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.addWidget(label)
+        layout.addWidget(bar)
+        self.setMinimumWidth(320)
+
+
+class Launcher(QObject):
+    """Walks through start-up; emits `finished(exit_code)` when the app should quit."""
+
+    finished = Signal(int)
+
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        *,
+        demo: bool,
+        screenshot: Path | None = None,
+        profile_factory: ProfileFactory | None = None,
+        errors: ErrorReporter | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self._errors = errors
+        self._demo = demo
+        self._screenshot = screenshot
+        self._profile_factory = profile_factory
+        self.context: AppContext | None = None
+        self.window: MainWindow | None = None
+        self.dialog: QDialog | None = None
+        self._progress: OpeningDialog | None = None
+        self._done = False
+
+    def start(self) -> None:
+        self._open(lambda: open_workstation(self._demo))
+
+    def finish(self, code: int) -> None:
+        if not self._done:
+            self._done = True
+            self.finished.emit(code)
+
+    def close_windows(self) -> None:
+        for widget in (self._progress, self.dialog, self.window):
+            if widget is not None:
+                widget.close()
+                widget.deleteLater()
+        self._progress = self.dialog = self.window = None
+
+    # -- opening ----------------------------------------------------------------------
+
+    def _open(self, how: Callable[[], Opened]) -> None:
+        self._progress = OpeningDialog()
+        progress = self._progress
+        QTimer.singleShot(PROGRESS_DELAY_MS, progress, progress.show)
+        self.tasks.db(how, self._opened, self._open_failed)
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress.deleteLater()
+            self._progress = None
+
+    def _opened(self, opened: Opened) -> None:
+        self._close_progress()
+        self.context = opened.context
+        setup_logging(opened.context.config.log_level)
+        if opened.has_clinic:
+            self._sign_in()
+        else:
+            self._first_run(opened.context)
+
+    def _open_failed(self, error: BaseException) -> None:
+        """Nothing works without the database: explain, then quit once that is read."""
+        self._close_progress()
+        log.error("could not open the clinic", exc_info=error)
+        if self._errors is None:
+            self.finish(1)
+            return
+        dialog = self._errors.show_failure(error)
+        dialog.finished.connect(lambda _result: self.finish(1))
+
+    # -- first run ---------------------------------------------------------------------
+
+    def _first_run(self, context: AppContext) -> None:
+        dialog = FirstRunDialog(context.services.db, self.tasks, context.config)
+        self._show_dialog(dialog)
+        dialog.finished.connect(lambda _r: self._first_run_done(dialog, context))
+
+    def _first_run_done(self, dialog: FirstRunDialog, context: AppContext) -> None:
+        self._forget_dialog(dialog)
+        if dialog.choice is FirstRunChoice.DEMO:
+            self.context = None
+            self._open(lambda: switch_to_demo(context))
+        elif dialog.choice is FirstRunChoice.CREATED:
+            self._sign_in(dialog.created_username)
+        else:
+            self.finish(0)
+
+    # -- signing in ------------------------------------------------------------------------
+
+    def _sign_in(self, username: str = "") -> None:
+        context = self.context
+        assert context is not None
+        dialog = SignInDialog(context.services, self.tasks, context.workstation, demo=context.demo)
+        if username:
+            dialog.username.setText(username)
+            dialog.password.setFocus()
+        dialog.finished.connect(lambda _r: self._sign_in_done(dialog))
+        self._show_dialog(dialog)
+        if self._screenshot is not None:
+            dialog.submit()
+
+    def _sign_in_done(self, dialog: SignInDialog) -> None:
+        self._forget_dialog(dialog)
+        actor = dialog.actor
+        if actor is None:
+            self.finish(0)
+            return
+        context = self.context
+        assert context is not None
+        clinic = context.services.clinic
+        self.tasks.db(
+            lambda: clinic.info(actor), lambda info: self._show_main(actor, info), self._open_failed
+        )
+
+    # -- the main window -----------------------------------------------------------------
+
+    def _show_main(self, actor: Actor, clinic: ClinicInfo) -> None:
+        context = self.context
+        assert context is not None
+        ctx = ViewContext(services=context.services, actor=actor, tasks=self.tasks, clinic=clinic)
+        window = MainWindow(ctx, self._profile_factory)
+        window.signed_out.connect(self._signed_out)
+        window.closed.connect(lambda: self.finish(0))
+        self.window = window
+        window.show()
+        if self._screenshot is not None:
+            taker = ScreenshotTaker(window, self._screenshot)
+            taker.done.connect(self.finish)
+            taker.start()
+
+    def _signed_out(self) -> None:
+        if self.window is not None:
+            self.window.deleteLater()
+            self.window = None
+        self._sign_in()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _show_dialog(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+        dialog.show()
+
+    def _forget_dialog(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def close_context(self) -> None:
+        if self.context is not None:
+            self.context.close()
+            self.context = None
