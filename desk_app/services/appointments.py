@@ -102,18 +102,14 @@ class AppointmentService:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
-            rows = (
-                s.execute(
-                    select(Appointment, Staff, TreatmentType, Location)
-                    .join(Staff, Staff.id == Appointment.practitioner_id)
-                    .join(TreatmentType, TreatmentType.id == Appointment.treatment_type_id)
-                    .join(Location, Location.id == Appointment.location_id)
-                    .where(Appointment.patient_id == patient_id)
-                    .order_by(Appointment.starts_at)
-                )
-
-                .all()
-            )
+            rows = s.execute(
+                select(Appointment, Staff, TreatmentType, Location)
+                .join(Staff, Staff.id == Appointment.practitioner_id)
+                .join(TreatmentType, TreatmentType.id == Appointment.treatment_type_id)
+                .join(Location, Location.id == Appointment.location_id)
+                .where(Appointment.patient_id == patient_id)
+                .order_by(Appointment.starts_at)
+            ).all()
             invoiced = {
                 aid: f"{ws}-{seq:05d}"
                 for aid, ws, seq in s.execute(

@@ -231,15 +231,11 @@ class LedgerService:
                     select(InvoiceLine.invoice_id, InvoiceLine.description)
                     .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
                     .where(Invoice.patient_id == patient_id, InvoiceLine.position == 0)
-                )
-
-                .all()
+                ).all()
             )
             staff_names = {
                 sid: f"{fn} {ln}"
-                for sid, fn, ln in s.execute(
-                    select(Staff.id, Staff.first_name, Staff.last_name)
-                )
+                for sid, fn, ln in s.execute(select(Staff.id, Staff.first_name, Staff.last_name))
             }
 
             by_invoice: dict[uuid.UUID, int] = defaultdict(int)
@@ -615,18 +611,14 @@ class LedgerService:
                 select(Allocation.payment_id, func.sum(Allocation.amount_cents))
                 .where(Allocation.patient_id == patient_id)
                 .group_by(Allocation.payment_id)
-            )
-
-            .all()
+            ).all()
         )
         refunded = dict(
             s.execute(
                 select(Refund.payment_id, func.sum(Refund.amount_cents))
                 .where(Refund.patient_id == patient_id)
                 .group_by(Refund.payment_id)
-            )
-
-            .all()
+            ).all()
         )
         sources = []
         for p in payments:

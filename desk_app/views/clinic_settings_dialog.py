@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from desk_app.services.clinic_settings import ClinicInfo
-from desk_app.services.errors import ServiceError, ValidationError
 from desk_app.views.a11y import name
 from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
 from desk_app.views.view_context import ViewContext
@@ -193,11 +192,5 @@ class ClinicSettingsDialog(FormDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._set_enabled(True)
-        if isinstance(error, ValidationError) and self.form.knows(error.field):
-            assert error.field is not None
-            self.form.show_error(error.field, error.message)
-        elif isinstance(error, ServiceError):
-            self.error.setText(error.message)
-            self.error.show()
-        else:
+        if not self.form.show_refusal(error, self.error):
             self._ctx.tasks.default_failure(error)

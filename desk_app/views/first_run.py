@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 
 from desk_app.config import Config, save_config
 from desk_app.services.db import Database
-from desk_app.services.errors import ServiceError, ValidationError
 from desk_app.services.setup import SUPPORTED_CURRENCIES, create_clinic
 from desk_app.views.a11y import name
 from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
@@ -259,13 +258,7 @@ class FirstRunDialog(FormDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._set_busy(False)
-        if isinstance(error, ValidationError) and self.form.knows(error.field):
-            assert error.field is not None
-            self.form.show_error(error.field, error.message)
-        elif isinstance(error, ServiceError):
-            self.error.setText(error.message)
-            self.error.show()
-        else:
+        if not self.form.show_refusal(error, self.error):
             self._tasks.default_failure(error)
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk_app.services.errors import ServiceError, ValidationError
 from desk_app.views.a11y import labelled, name, plain
 from desk_app.views.theme import app_icon, set_flag
 
@@ -56,15 +57,7 @@ class FieldForm:
         # with its field when a hint or an error appears underneath (or the field is tall).
         lab.setFixedHeight(self._line_height())
         lab.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        column = QVBoxLayout()
-        column.setSpacing(3)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(widget)
-        if hint:
-            hint_label = QLabel(hint)
-            hint_label.setObjectName("muted")
-            hint_label.setWordWrap(True)
-            column.addWidget(hint_label)
+        column = _field_column(widget, hint, spacing=3)
         error = QLabel()
         error.setObjectName("fieldError")
         error.setWordWrap(True)
@@ -76,17 +69,7 @@ class FieldForm:
 
     def add_unlabelled(self, widget: QWidget, hint: str = "") -> None:
         """A row whose control carries its own label (a checkbox), with a hint under it."""
-        column = QVBoxLayout()
-        column.setSpacing(1)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(widget)
-        if hint:
-            hint_label = QLabel(hint)
-            hint_label.setObjectName("muted")
-            hint_label.setWordWrap(True)
-            hint_label.setContentsMargins(26, 0, 0, 0)
-            column.addWidget(hint_label)
-        self.layout.addRow("", column)
+        self.layout.addRow("", _field_column(widget, hint, spacing=1, hint_indent=26))
 
     def knows(self, field: str | None) -> bool:
         return field is not None and field in self._fields
@@ -99,6 +82,23 @@ class FieldForm:
         set_flag(widget, "invalid", True)
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def show_refusal(self, error: BaseException, form_error: QLabel) -> bool:
+        """Show why a service refused: under the field a ValidationError names, else in
+        `form_error` (the form's own `form_error_label`).
+
+        Returns False, showing nothing, for any other error (not a ServiceError): the caller
+        passes that on, to its task runner's `default_failure`.
+        """
+        if isinstance(error, ValidationError) and self.knows(error.field):
+            assert error.field is not None
+            self.show_error(error.field, error.message)
+        elif isinstance(error, ServiceError):
+            form_error.setText(error.message)
+            form_error.show()
+        else:
+            return False
+        return True
+
     def error_text(self, field: str) -> str:
         _widget, error = self._fields[field]
         return "" if error.isHidden() else error.text()
@@ -109,6 +109,22 @@ class FieldForm:
             error.hide()
             widget.setAccessibleDescription("")
             set_flag(widget, "invalid", False)
+
+
+def _field_column(widget: QWidget, hint: str, *, spacing: int, hint_indent: int = 0) -> QVBoxLayout:
+    """`widget` with its muted hint (if any) under it, for the field side of a form row."""
+    column = QVBoxLayout()
+    column.setSpacing(spacing)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(widget)
+    if hint:
+        hint_label = QLabel(hint)
+        hint_label.setObjectName("muted")
+        hint_label.setWordWrap(True)
+        if hint_indent:
+            hint_label.setContentsMargins(hint_indent, 0, 0, 0)
+        column.addWidget(hint_label)
+    return column
 
 
 def form_error_label() -> QLabel:

@@ -8,7 +8,6 @@ from datetime import date
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
-from desk_app.services.errors import ServiceError, ValidationError
 from desk_app.services.patient_input import PatientInput
 from desk_app.services.patients import PatientDetails
 from desk_app.views.a11y import name
@@ -139,11 +138,5 @@ class NewPatientDialog(FormDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._set_busy(False)
-        if isinstance(error, ValidationError) and self.form.knows(error.field):
-            assert error.field is not None
-            self.form.show_error(error.field, error.message)
-        elif isinstance(error, ServiceError):
-            self.error.setText(error.message)
-            self.error.show()
-        else:
+        if not self.form.show_refusal(error, self.error):
             self._ctx.tasks.default_failure(error)

@@ -92,8 +92,11 @@ class TaskRunner(QObject):
         self._pending -= 1
         if self._pending == 0:
             self.busy_changed.emit(False)
-        owner, on_success, on_failure = completion.owner, completion.on_success, \
-            completion.on_failure
+        owner, on_success, on_failure = (
+            completion.owner,
+            completion.on_success,
+            completion.on_failure,
+        )
         # The future keeps its done-callback (and so this completion) alive in a cycle; drop
         # the references to widgets and callbacks so that cycle holds nothing of Qt's.
         completion.owner = completion.on_success = completion.on_failure = None

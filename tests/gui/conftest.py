@@ -9,9 +9,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desk_app.services.actor import Actor
+from desk_app.services.db import Database
 from desk_app.services.registry import Services
+from desk_app.views.main_window import MainWindow
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.view_context import ViewContext
+from tests.db_fixtures import actor_named
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +41,37 @@ def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
     runner.shutdown()
 
 
+def signed_in(services: Services, actor: Actor, tasks: TaskRunner) -> ViewContext:
+    """What the views get once `actor` has signed in: their clinic as the services report it."""
+    clinic = services.clinic.info(actor)
+    return ViewContext(services=services, actor=actor, tasks=tasks, clinic=clinic)
+
+
 @pytest.fixture
 def view_ctx(demo_services: Services, front_desk: Actor, tasks: TaskRunner) -> ViewContext:
-    clinic = demo_services.clinic.info(front_desk)
-    return ViewContext(services=demo_services, actor=front_desk, tasks=tasks, clinic=clinic)
+    return signed_in(demo_services, front_desk, tasks)
+
+
+@pytest.fixture
+def owner(demo_db: Database) -> Actor:
+    return actor_named(demo_db, "owner")
+
+
+@pytest.fixture
+def owner_ctx(demo_services: Services, owner: Actor, tasks: TaskRunner) -> ViewContext:
+    """Signed in with Full Access (the clinic settings are offered)."""
+    return signed_in(demo_services, owner, tasks)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, view_ctx: ViewContext) -> Iterator[MainWindow]:
+    """The main window, shown and loaded, for the front desk."""
+    main = MainWindow(view_ctx)
+    qtbot.addWidget(main)
+    main.show()
+    wait_idle(qtbot, view_ctx)
+    yield main
+    wait_idle(qtbot, view_ctx)
 
 
 def wait_idle(qtbot: QtBot, ctx: ViewContext) -> None:

@@ -9,9 +9,16 @@ from PySide6.QtWidgets import QWidget
 W = TypeVar("W", bound=QWidget)
 
 
-def find(root: QWidget, cls: type[W], name: str) -> W:
-    """The one visible-or-not `cls` under `root` whose accessible name is `name`."""
-    matches = [w for w in root.findChildren(cls) if w.accessibleName() == name]
+def find(root: QWidget, cls: type[W], name: str, *, visible: bool = False) -> W:
+    """The one `cls` under `root` whose accessible name is `name`.
+
+    Hidden ones count too, unless `visible` (then only those shown when `root` is).
+    """
+    matches = [
+        w
+        for w in root.findChildren(cls)
+        if w.accessibleName() == name and (not visible or w.isVisibleTo(root))
+    ]
     if len(matches) != 1:
         found = sorted({w.accessibleName() for w in root.findChildren(cls)})
         raise LookupError(

@@ -25,6 +25,7 @@ from desk_app.views.profile import ProfileView
 from desk_app.views.profile.table_model import ROW_ROLE
 from desk_app.views.view_context import ViewContext
 from tests.gui.conftest import wait_idle
+from tests.gui.helpers import find
 
 W = TypeVar("W", bound=QWidget)
 
@@ -32,27 +33,29 @@ W = TypeVar("W", bound=QWidget)
 PROFILE_SIZE = (960, 720)
 
 
-def open_profile(qtbot: QtBot, ctx: ViewContext, patient_id: uuid.UUID) -> ProfileView:
+def open_profile(
+    qtbot: QtBot, ctx: ViewContext, patient_id: uuid.UUID, tab: str = ""
+) -> ProfileView:
+    """The profile at the app's size, loaded; showing the tab titled `tab`, if one is named."""
     view = ProfileView(ctx, patient_id)
     qtbot.addWidget(view)
     view.resize(*PROFILE_SIZE)
     view.show()
     wait_idle(qtbot, ctx)
+    if tab:
+        show_tab(view, tab)
     return view
+
+
+def show_tab(view: ProfileView, title: str) -> None:
+    """Bring the profile's tab titled `title` to the front."""
+    titles = [view.tabs.tabText(index) for index in range(view.tabs.count())]
+    view.tabs.setCurrentIndex(titles.index(title))
 
 
 def named(root: QWidget, cls: type[W], name: str) -> W:
     """The one visible `cls` under `root` whose accessible name is `name`."""
-    matches = [
-        w for w in root.findChildren(cls) if w.accessibleName() == name and w.isVisibleTo(root)
-    ]
-    if len(matches) != 1:
-        names = sorted({w.accessibleName() for w in root.findChildren(cls)})
-        raise LookupError(
-            f"expected one {cls.__name__} named {name!r}, found "
-            f"{len(matches)}; names there: {names}"
-        )
-    return matches[0]
+    return find(root, cls, name, visible=True)
 
 
 def click(qtbot: QtBot, root: QWidget, name: str) -> None:
@@ -83,6 +86,20 @@ def open_dialog(qtbot: QtBot, parent: QWidget, cls: type[W]) -> W:
 
     qtbot.waitUntil(lambda: len(shown()) == 1, timeout=5_000)
     return shown()[0]
+
+
+def open_with(qtbot: QtBot, root: QWidget, button: str, cls: type[W]) -> W:
+    """Click `button` and return the `cls` dialog it opens."""
+    click(qtbot, root, button)
+    return open_dialog(qtbot, root, cls)
+
+
+def open_on_invoice(
+    qtbot: QtBot, view: ProfileView, invoice_id: uuid.UUID, button: str, cls: type[W]
+) -> W:
+    """Select the invoice on the Billing tab, click `button`, return the `cls` dialog opened."""
+    select_row(view.billing.invoice_table, invoice_id)
+    return open_with(qtbot, view, button, cls)
 
 
 def wait_closed(qtbot: QtBot, ctx: ViewContext, dialog: QWidget) -> None:

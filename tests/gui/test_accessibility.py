@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtWidgets import QLineEdit, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from desk_app.config import Config
-from desk_app.services.clinic_settings import ClinicInfo
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict
 from desk_app.services.registry import Services
@@ -22,7 +19,6 @@ from desk_app.views.new_patient_dialog import NewPatientDialog
 from desk_app.views.sign_in import SignInDialog
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.view_context import ViewContext
-from tests.db_fixtures import actor_named
 from tests.gui.conftest import wait_idle
 from tests.gui.helpers import find
 
@@ -38,16 +34,6 @@ def describe(widgets: list[QWidget]) -> list[str]:
 
 def assert_all_named(root: QWidget) -> None:
     assert describe(unnamed_controls(root)) == []
-
-
-@pytest.fixture
-def window(qtbot: QtBot, view_ctx: ViewContext) -> Iterator[MainWindow]:
-    main = MainWindow(view_ctx)
-    qtbot.addWidget(main)
-    main.show()
-    wait_idle(qtbot, view_ctx)
-    yield main
-    wait_idle(qtbot, view_ctx)
 
 
 def test_main_window_when_empty(window: MainWindow) -> None:
@@ -100,13 +86,8 @@ def test_new_patient_dialog_with_an_error_showing(qtbot: QtBot, view_ctx: ViewCo
     wait_idle(qtbot, view_ctx)
 
 
-def test_clinic_settings_dialog(
-    qtbot: QtBot, demo_services: Services, demo_db: Database, tasks: TaskRunner
-) -> None:
-    owner = actor_named(demo_db, "owner")
-    clinic: ClinicInfo = demo_services.clinic.info(owner)
-    ctx = ViewContext(services=demo_services, actor=owner, tasks=tasks, clinic=clinic)
-    dialog = ClinicSettingsDialog(ctx)
+def test_clinic_settings_dialog(qtbot: QtBot, owner_ctx: ViewContext) -> None:
+    dialog = ClinicSettingsDialog(owner_ctx)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: bool(dialog.ready), timeout=10_000)

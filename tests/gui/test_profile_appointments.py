@@ -24,9 +24,10 @@ from tests.gui.helpers_profile import (
     click,
     clipped_cells,
     named,
-    open_dialog,
     open_profile,
+    open_with,
     select_row,
+    show_tab,
     wait_closed,
 )
 
@@ -46,9 +47,8 @@ def all_appointments(
 def book_in_dialog(
     qtbot: QtBot, view: ProfileView, ctx: ViewContext, when: datetime
 ) -> BookAppointmentDialog:
-    view.tabs.setCurrentWidget(view.appointments)
-    click(qtbot, view, "Book appointment…")
-    dialog = open_dialog(qtbot, view, BookAppointmentDialog)
+    show_tab(view, "Appointments")
+    dialog = open_with(qtbot, view, "Book appointment…", BookAppointmentDialog)
     named(dialog, QComboBox, "Practitioner").setCurrentText("Daniel Okoye, RMT")
     named(dialog, QComboBox, "Treatment").setCurrentText("Massage 60 min (60 min)")
     named(dialog, QComboBox, "Location").setCurrentText("Riverside")
@@ -145,8 +145,7 @@ def test_no_show_and_cancel_are_saved(
     front_desk: Actor,
     maddy_id: uuid.UUID,
 ) -> None:
-    view = open_profile(qtbot, view_ctx, maddy_id)
-    view.tabs.setCurrentWidget(view.appointments)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Appointments")
     upcoming = view.appointments.upcoming.rows[0]
     select_row(view.appointments.upcoming_table, upcoming.id)
     click(qtbot, view, "Mark no-show")
@@ -167,8 +166,7 @@ def test_no_show_and_cancel_are_saved(
 def test_invoice_visit_needs_an_uninvoiced_visit_selected(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
-    view = open_profile(qtbot, view_ctx, maddy_id)
-    view.tabs.setCurrentWidget(view.appointments)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Appointments")
     invoice_visit = named(view, QPushButton, "Invoice visit")
     assert not invoice_visit.isEnabled()  # nothing selected
     invoiced = next(r for r in view.appointments.history.rows if r.invoice_number)
@@ -183,8 +181,7 @@ def test_invoice_visit_needs_an_uninvoiced_visit_selected(
 def test_appointment_tables_show_every_value_in_full(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
-    view = open_profile(qtbot, view_ctx, maddy_id)
-    view.tabs.setCurrentWidget(view.appointments)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Appointments")
     for table in (view.appointments.upcoming_table, view.appointments.history_table):
         assert table.model().rowCount() > 0
         assert clipped_cells(table) == [], table.accessibleName()
@@ -193,11 +190,9 @@ def test_appointment_tables_show_every_value_in_full(
 def test_every_appointments_control_and_the_booking_dialog_are_named(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
-    view = open_profile(qtbot, view_ctx, maddy_id)
-    view.tabs.setCurrentWidget(view.appointments)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Appointments")
     assert unnamed_controls(view.appointments) == []
-    click(qtbot, view, "Book appointment…")
-    dialog = open_dialog(qtbot, view, BookAppointmentDialog)
+    dialog = open_with(qtbot, view, "Book appointment…", BookAppointmentDialog)
     assert unnamed_controls(dialog) == []
     dialog.reject()
     wait_closed(qtbot, view_ctx, dialog)

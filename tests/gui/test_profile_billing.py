@@ -32,8 +32,9 @@ from tests.gui.helpers_profile import (
     clipped_cells,
     invoice_in,
     named,
-    open_dialog,
+    open_on_invoice,
     open_profile,
+    open_with,
     select_row,
     sell_item,
     type_into,
@@ -167,8 +168,7 @@ def test_cash_payment_typed_with_symbol_and_comma_is_recorded_and_applied(
     before = demo_services.ledger.billing_summary(front_desk, maddy_id)
     view = open_profile(qtbot, view_ctx, maddy_id)
 
-    click(qtbot, view, "Record payment…")
-    dialog = open_dialog(qtbot, view, RecordPaymentDialog)
+    dialog = open_with(qtbot, view, "Record payment…", RecordPaymentDialog)
     assert named(dialog, QComboBox, "Method").currentText() == "Cash"
     owing = before.balance.owing_cents  # the insoles, and anything else still owing
     assert named(dialog, QLineEdit, "Amount").text() == money(owing).removeprefix("$")
@@ -215,8 +215,7 @@ def test_unticked_invoice_is_left_owing_and_the_payment_becomes_credit(
     sell_item(demo_services, front_desk, maddy_id, 3000)
     before = demo_services.ledger.balance(front_desk, maddy_id)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    click(qtbot, view, "Record payment…")
-    dialog = open_dialog(qtbot, view, RecordPaymentDialog)
+    dialog = open_with(qtbot, view, "Record payment…", RecordPaymentDialog)
     for row in dialog.choices.rows:  # keep it all as credit
         dialog.choices.set_checked(row.id, False)
     named(dialog, QComboBox, "Method").setCurrentText("E-transfer")
@@ -242,9 +241,7 @@ def test_apply_credit_pays_the_selected_invoice(
     view = open_profile(qtbot, view_ctx, maddy_id)
     assert not named(view, QPushButton, "Apply credit").isEnabled()  # nothing selected
 
-    select_row(view.billing.invoice_table, invoice.invoice_id)
-    click(qtbot, view, "Apply credit")
-    dialog = open_dialog(qtbot, view, ApplyCreditDialog)
+    dialog = open_on_invoice(qtbot, view, invoice.invoice_id, "Apply credit", ApplyCreditDialog)
     prefilled = min(credit, 8500)  # all the credit it can use
     assert named(dialog, QLineEdit, "Amount").text() == money(prefilled).removeprefix("$")
     type_into(qtbot, dialog, "Amount", "60")
@@ -269,9 +266,7 @@ def test_apply_credit_more_than_owing_is_refused_in_the_dialog(
     invoice = sell_item(demo_services, front_desk, maddy_id, 2000)
     owing = demo_services.ledger.balance(front_desk, maddy_id).owing_cents
     view = open_profile(qtbot, view_ctx, maddy_id)
-    select_row(view.billing.invoice_table, invoice.invoice_id)
-    click(qtbot, view, "Apply credit")
-    dialog = open_dialog(qtbot, view, ApplyCreditDialog)
+    dialog = open_on_invoice(qtbot, view, invoice.invoice_id, "Apply credit", ApplyCreditDialog)
     type_into(qtbot, dialog, "Amount", "50")
     click(qtbot, dialog, "Apply credit")
     wait_idle(qtbot, view_ctx)
@@ -289,9 +284,7 @@ def test_apply_a_chosen_payment_to_an_invoice(
 ) -> None:
     invoice = sell_item(demo_services, front_desk, maddy_id, 3000)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    select_row(view.billing.invoice_table, invoice.invoice_id)
-    click(qtbot, view, "Apply payment…")
-    dialog = open_dialog(qtbot, view, ApplyPaymentDialog)
+    dialog = open_on_invoice(qtbot, view, invoice.invoice_id, "Apply payment…", ApplyPaymentDialog)
     payment = named(dialog, QComboBox, "Payment")
     chosen = payment.currentData()
     assert named(dialog, QLineEdit, "Amount").text() == "30.00"
@@ -316,9 +309,7 @@ def test_unapply_takes_the_payment_off_and_credit_returns(
     before = demo_services.ledger.billing_summary(front_desk, maddy_id)
     paid = next(i for i in before.invoices if i.applied_cents > 0)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    select_row(view.billing.invoice_table, paid.id)
-    click(qtbot, view, "Unapply…")
-    dialog = open_dialog(qtbot, view, UnapplyDialog)
+    dialog = open_on_invoice(qtbot, view, paid.id, "Unapply…", UnapplyDialog)
     assert named(dialog, QLineEdit, "Amount").text() == format_money(
         paid.applied_cents, "CAD"
     ).removeprefix("$")  # all of it by default
@@ -346,9 +337,7 @@ def test_delete_an_unpaid_invoice_after_confirming(
     owed_before = demo_services.ledger.balance(front_desk, maddy_id).owing_cents
     invoice = sell_item(demo_services, front_desk, maddy_id, 4000)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    select_row(view.billing.invoice_table, invoice.invoice_id)
-    click(qtbot, view, "Delete invoice")
-    confirm = open_dialog(qtbot, view, ConfirmDialog)
+    confirm = open_on_invoice(qtbot, view, invoice.invoice_id, "Delete invoice", ConfirmDialog)
     assert confirm.cancel_button.isDefault()  # Enter does not delete
     with qtbot.waitSignal(view.balance_changed, timeout=5_000):
         click(qtbot, confirm, "Delete invoice")
@@ -373,9 +362,7 @@ def test_cancelling_the_question_deletes_nothing(
 ) -> None:
     invoice = sell_item(demo_services, front_desk, maddy_id, 4000)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    select_row(view.billing.invoice_table, invoice.invoice_id)
-    click(qtbot, view, "Delete invoice")
-    confirm = open_dialog(qtbot, view, ConfirmDialog)
+    confirm = open_on_invoice(qtbot, view, invoice.invoice_id, "Delete invoice", ConfirmDialog)
     click(qtbot, confirm, "Cancel")
     wait_closed(qtbot, view_ctx, confirm)
     summary = demo_services.ledger.billing_summary(front_desk, maddy_id)
@@ -395,9 +382,7 @@ def test_deleting_a_paid_invoice_says_unapply_the_payment_first(
         if i.applied_cents > 0
     )
     view = open_profile(qtbot, view_ctx, maddy_id)
-    select_row(view.billing.invoice_table, paid.id)
-    click(qtbot, view, "Delete invoice")
-    confirm = open_dialog(qtbot, view, ConfirmDialog)
+    confirm = open_on_invoice(qtbot, view, paid.id, "Delete invoice", ConfirmDialog)
     click(qtbot, confirm, "Delete invoice")
     wait_closed(qtbot, view_ctx, confirm)
 
@@ -416,8 +401,7 @@ def test_invoice_a_product_and_a_described_item(
 ) -> None:
     before = demo_services.ledger.billing_summary(front_desk, maddy_id)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    click(qtbot, view, "Invoice items…")
-    dialog = open_dialog(qtbot, view, InvoiceItemsDialog)
+    dialog = open_with(qtbot, view, "Invoice items…", InvoiceItemsDialog)
     named(dialog, QComboBox, "Product").setCurrentText("Exercise band — $18.00, 13%")
     named(dialog, QSpinBox, "Quantity").setValue(2)
     click(qtbot, dialog, "Add item")
@@ -450,8 +434,7 @@ def test_invoice_item_with_a_bad_tax_rate_is_refused_inline(
 ) -> None:
     before = demo_services.ledger.billing_summary(front_desk, maddy_id)
     view = open_profile(qtbot, view_ctx, maddy_id)
-    click(qtbot, view, "Invoice items…")
-    dialog = open_dialog(qtbot, view, InvoiceItemsDialog)
+    dialog = open_with(qtbot, view, "Invoice items…", InvoiceItemsDialog)
     click(qtbot, dialog, "Other item")
     type_into(qtbot, dialog, "Description", "Parking")
     type_into(qtbot, dialog, "Price", "5")
@@ -498,14 +481,11 @@ def test_every_billing_control_and_dialog_is_named(
         ("Invoice items…", InvoiceItemsDialog),
         ("Delete invoice", ConfirmDialog),
     ):
-        click(qtbot, view, button)
-        dialog = open_dialog(qtbot, view, cls)
+        dialog = open_with(qtbot, view, button, cls)
         assert unnamed_controls(dialog) == [], button
         dialog.reject()
         wait_closed(qtbot, view_ctx, dialog)
     paid = next(r for r in view.billing.invoices.rows if r.applied_cents > 0)
-    select_row(view.billing.invoice_table, paid.id)
-    click(qtbot, view, "Unapply…")
-    dialog = open_dialog(qtbot, view, UnapplyDialog)
+    dialog = open_on_invoice(qtbot, view, paid.id, "Unapply…", UnapplyDialog)
     assert unnamed_controls(dialog) == []
     dialog.reject()

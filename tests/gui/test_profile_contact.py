@@ -22,12 +22,6 @@ from tests.gui.helpers_profile import click, named, open_profile, type_into
 pytestmark = pytest.mark.gui
 
 
-def contact_tab_of(qtbot: QtBot, ctx: ViewContext, patient_id: uuid.UUID) -> ProfileView:
-    view = open_profile(qtbot, ctx, patient_id)
-    view.tabs.setCurrentWidget(view.contact)
-    return view
-
-
 def visible_errors(view: ProfileView) -> list[str]:
     return [w.text() for w in view.contact.findChildren(QLabel, "fieldError") if w.isVisible()]
 
@@ -39,7 +33,7 @@ def test_edits_are_saved_and_the_profile_shows_the_new_name(
     front_desk: Actor,
     maddy_id: uuid.UUID,
 ) -> None:
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     save = named(view, QPushButton, "Save changes")
     assert not save.isEnabled()  # nothing changed yet
 
@@ -73,7 +67,7 @@ def test_a_bad_email_is_refused_next_to_the_field_and_nothing_is_saved(
     maddy_id: uuid.UUID,
 ) -> None:
     before = demo_services.patients.get(front_desk, maddy_id)
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     type_into(qtbot, view, "Preferred name", "Mads")
     email = type_into(qtbot, view, "Email", "maddy@example")
     click(qtbot, view, "Save changes")
@@ -99,7 +93,7 @@ def test_an_unreadable_birth_date_is_refused_before_saving(
     maddy_id: uuid.UUID,
 ) -> None:
     before = demo_services.patients.get(front_desk, maddy_id)
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     type_into(qtbot, view, "Date of birth", "27/02/1946")
     click(qtbot, view, "Save changes")
     wait_idle(qtbot, view_ctx)
@@ -133,7 +127,7 @@ def test_blank_birth_date_saves_as_not_known(
     front_desk: Actor,
     maddy_id: uuid.UUID,
 ) -> None:
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     named(view, QLineEdit, "Date of birth").clear()
     click(qtbot, view, "Save changes")
     wait_idle(qtbot, view_ctx)
@@ -144,7 +138,7 @@ def test_blank_birth_date_saves_as_not_known(
 def test_discard_changes_puts_the_saved_details_back(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     first = named(view, QLineEdit, "Legal first name")
     type_into(qtbot, view, "Legal first name", "Magdalena")
     click(qtbot, view, "Discard changes")
@@ -159,7 +153,7 @@ def test_someone_elses_change_is_reported_and_the_form_reloaded(
     front_desk: Actor,
     maddy_id: uuid.UUID,
 ) -> None:
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     type_into(qtbot, view, "Home phone", "416-555-7777")
     # Meanwhile, at the other desk:
     theirs = demo_services.patients.get(front_desk, maddy_id)
@@ -183,7 +177,9 @@ def test_pronouns_are_hidden_when_the_clinic_does_not_show_them(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
     clinic = dataclasses.replace(view_ctx.clinic, show_pronouns=False)
-    view = contact_tab_of(qtbot, dataclasses.replace(view_ctx, clinic=clinic), maddy_id)
+    view = open_profile(
+        qtbot, dataclasses.replace(view_ctx, clinic=clinic), maddy_id, tab="Contact info"
+    )
     pronouns = view.contact.form.edits["pronouns"]
     assert pronouns.text() == "they/them"  # kept, and saved back unchanged
     assert not pronouns.isVisibleTo(view)
@@ -196,7 +192,7 @@ def test_pronouns_show_when_the_clinic_shows_them(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
     assert view_ctx.clinic.show_pronouns
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     assert named(view, QLineEdit, "Pronouns").text() == "they/them"
     assert view.header.pronouns.isVisibleTo(view)
     assert view.header.pronouns.text() == "they/them"
@@ -205,7 +201,7 @@ def test_pronouns_show_when_the_clinic_shows_them(
 def test_every_contact_control_is_named(
     qtbot: QtBot, view_ctx: ViewContext, maddy_id: uuid.UUID
 ) -> None:
-    view = contact_tab_of(qtbot, view_ctx, maddy_id)
+    view = open_profile(qtbot, view_ctx, maddy_id, tab="Contact info")
     assert unnamed_controls(view.contact) == []
     labels = {
         named(view, QCheckBox, n).text()

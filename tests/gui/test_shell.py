@@ -41,7 +41,6 @@ from desk_app.views.startup import Launcher
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.theme import apply_theme
 from desk_app.views.view_context import ViewContext
-from tests.db_fixtures import actor_named
 from tests.gui.conftest import wait_idle
 from tests.gui.helpers import find
 
@@ -49,27 +48,6 @@ pytestmark = pytest.mark.gui
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MADDY = "Maddy Ødegård-Nguyễn"
-
-
-@pytest.fixture
-def window(qtbot: QtBot, view_ctx: ViewContext) -> Iterator[MainWindow]:
-    main = MainWindow(view_ctx)
-    qtbot.addWidget(main)
-    main.show()
-    wait_idle(qtbot, view_ctx)
-    yield main
-    wait_idle(qtbot, view_ctx)
-
-
-@pytest.fixture
-def owner(demo_db: Database) -> Actor:
-    return actor_named(demo_db, "owner")
-
-
-@pytest.fixture
-def owner_ctx(demo_services: Services, owner: Actor, tasks: TaskRunner) -> ViewContext:
-    clinic = demo_services.clinic.info(owner)
-    return ViewContext(services=demo_services, actor=owner, tasks=tasks, clinic=clinic)
 
 
 def search_for(qtbot: QtBot, window: MainWindow, text: str) -> None:

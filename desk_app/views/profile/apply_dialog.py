@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desk_app.models.money import format_money
 from desk_app.services.ledger import InvoiceRow, PaymentRow
 from desk_app.views.profile.action_dialog import ActionDialog
 from desk_app.views.profile.billing_models import payment_label
 from desk_app.views.profile.money_field import MoneyField
+from desk_app.views.profile.payment_choice_dialog import PaymentChoice, PaymentChoiceDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class ApplyCreditDialog(ActionDialog):
         return None if amount is None else ApplyRequest(self.invoice.id, amount)
 
 
-class ApplyPaymentDialog(ActionDialog):
+class ApplyPaymentDialog(PaymentChoiceDialog):
     def __init__(
         self,
         invoice: InvoiceRow,
@@ -58,35 +59,30 @@ class ApplyPaymentDialog(ActionDialog):
         subtitle = (
             f"Invoice {invoice.number} · {format_money(invoice.balance_cents, currency)} owing"
         )
-        super().__init__("Apply a payment", "Apply payment", subtitle, parent)
-        self.invoice = invoice
-        self.currency = currency
-        self._payments = [p for p in payments if p.unapplied_cents > 0]
-        self.payment = QComboBox()
-        for p in self._payments:
-            unapplied = format_money(p.unapplied_cents, currency)
-            self.payment.addItem(
-                f"{payment_label(p, currency, time_zone)} — {unapplied} unapplied", p.id
+        choices = [
+            PaymentChoice(
+                f"{payment_label(p, currency, time_zone)} — "
+                f"{format_money(p.unapplied_cents, currency)} unapplied",
+                p.id,
+                min(p.unapplied_cents, invoice.balance_cents),
             )
-        self.add_field("Payment", self.payment, field="payment")
-        self.amount = MoneyField("Amount", currency)
-        self.first_input = self.amount.line_edit
-        self.add_field("Amount", self.amount, field="amount")
-        self.payment.currentIndexChanged.connect(self._prefill)
-        self._prefill()
-
-    def _prefill(self) -> None:
-        index = self.payment.currentIndex()
-        if 0 <= index < len(self._payments):
-            chosen = self._payments[index]
-            self.amount.set_amount(min(chosen.unapplied_cents, self.invoice.balance_cents))
+            for p in payments
+            if p.unapplied_cents > 0
+        ]
+        super().__init__(
+            "Apply a payment",
+            "Apply payment",
+            subtitle,
+            choices,
+            currency,
+            "Choose the payment to apply.",
+            parent,
+        )
+        self.invoice = invoice
 
     def collect(self) -> ApplyRequest | None:
-        payment_id = self.payment.currentData()
-        if not isinstance(payment_id, uuid.UUID):
-            self.error.show_message("Choose the payment to apply.")
+        chosen = self.chosen()
+        if chosen is None:
             return None
-        amount = self.amount.amount()
-        if amount is None:
-            return None
+        payment_id, amount = chosen
         return ApplyRequest(self.invoice.id, amount, payment_id)

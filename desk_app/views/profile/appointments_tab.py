@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QSplitter,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QTableView, QWidget
 
 from desk_app.models.enums import AppointmentStatus
 from desk_app.models.money import format_money
@@ -20,13 +14,11 @@ from desk_app.services.clock import to_clinic_time
 from desk_app.services.invoicing import InvoiceCreated
 from desk_app.services.permissions import Permission
 from desk_app.views.profile.appointment_models import AppointmentsModel
-from desk_app.views.profile.background import submit_from
 from desk_app.views.profile.book_appointment_dialog import BookAppointmentDialog, BookingRequest
 from desk_app.views.profile.failures import message_for
 from desk_app.views.profile.formats import clock_text, day_text
-from desk_app.views.profile.status_banner import StatusBanner
-from desk_app.views.profile.tab_parts import SPLITTER_STYLE, action_button, allow, section
-from desk_app.views.profile.table_view import profile_table, selected_row
+from desk_app.views.profile.tab_parts import TableTab, action_button, allow
+from desk_app.views.profile.table_view import profile_table, select_id, selected_row
 from desk_app.views.view_context import ViewContext
 
 _SAMPLES = {
@@ -45,19 +37,15 @@ _STATUS_DONE = {
 }
 
 
-class AppointmentsTab(QWidget):
+class AppointmentsTab(TableTab):
     #: A visit was invoiced: the balance changed (the profile reloads billing).
     invoiced = Signal(object)
 
     def __init__(
         self, ctx: ViewContext, patient_id: uuid.UUID, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.patient_id = patient_id
-        self.patient_name = ""
+        super().__init__(ctx, patient_id, parent)
         self.appointments: PatientAppointments | None = None
-        self._select_after_load: uuid.UUID | None = None
 
         self.upcoming = AppointmentsModel(self)
         self.history = AppointmentsModel(self)
@@ -87,7 +75,6 @@ class AppointmentsTab(QWidget):
             "Cancel appointment", lambda: self.set_status(AppointmentStatus.CANCELLED)
         )
         self.invoice_button = action_button("Invoice visit", self.invoice_visit)
-        self.banner = StatusBanner(self)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
@@ -98,50 +85,29 @@ class AppointmentsTab(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.invoice_button)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setChildrenCollapsible(False)
-        splitter.setHandleWidth(12)
-        splitter.setStyleSheet(SPLITTER_STYLE)
-        splitter.addWidget(section("Upcoming", self.upcoming_table))
-        splitter.addWidget(section("History", self.history_table))
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 14, 16, 12)
-        layout.setSpacing(10)
-        layout.addLayout(buttons)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
+        self.lay_out(
+            buttons, [("Upcoming", self.upcoming_table, 2), ("History", self.history_table, 3)]
+        )
         self._update_actions()
 
     # ----- loading -------------------------------------------------------------------------
 
     def reload(self) -> None:
         actor, pid = self.ctx.actor, self.patient_id
-        self.ctx.tasks.db(
+        self.call(
             lambda: self.ctx.services.appointments.for_patient(actor, pid),
             self._loaded,
-            lambda error: self.banner.show_error(
-                f"Appointments could not be loaded: {message_for(error)}"
-            ),
-            owner=self,
+            "Appointments could not be loaded: ",
         )
 
     def _loaded(self, appointments: PatientAppointments) -> None:
-        keep = self._select_after_load or self._selected_id()
-        self._select_after_load = None
+        keep = self._row_to_select()
         self.appointments = appointments
         self.upcoming.set_rows(appointments.upcoming)
         self.history.set_rows(appointments.history)
         if keep is not None:
-            for table, model in (
-                (self.upcoming_table, self.upcoming),
-                (self.history_table, self.history),
-            ):
-                for number, row in enumerate(model.rows):
-                    if row.id == keep:
-                        table.selectRow(number)
+            select_id(self.upcoming_table, self.upcoming.rows, keep)
+            select_id(self.history_table, self.history.rows, keep)
         self._update_actions()
 
     # ----- selection -----------------------------------------------------------------------
@@ -156,7 +122,7 @@ class AppointmentsTab(QWidget):
                 return model.row_at(row)
         return None
 
-    def _selected_id(self) -> uuid.UUID | None:
+    def selected_id(self) -> uuid.UUID | None:
         chosen = self.selected_appointment()
         return None if chosen is None else chosen.id
 
@@ -201,12 +167,7 @@ class AppointmentsTab(QWidget):
 
     def open_book(self) -> None:
         actor = self.ctx.actor
-        self.ctx.tasks.db(
-            lambda: self.ctx.services.appointments.booking_options(actor),
-            self._show_book,
-            lambda error: self.banner.show_error(message_for(error)),
-            owner=self,
-        )
+        self.call(lambda: self.ctx.services.appointments.booking_options(actor), self._show_book)
 
     def _show_book(self, options: BookingOptions) -> None:
         now = self.ctx.services.db.clock.now()
@@ -229,10 +190,7 @@ class AppointmentsTab(QWidget):
             )
             self.reload()
 
-        self.banner.clear_message()
-        submit_from(
-            self.ctx,
-            self,
+        self.submit(
             dialog,
             lambda: service.book(
                 actor,

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from desk_app.views import a11y
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
 
 #: Room for the cell's own padding and the style's margins on both sides.
 CELL_PADDING = 30
@@ -66,3 +74,10 @@ def profile_table(
 def selected_row(view: QTableView) -> int | None:
     rows = view.selectionModel().selectedRows() if view.selectionModel() else []
     return rows[0].row() if rows else None
+
+
+def select_id(view: QTableView, rows: Iterable[_HasId], wanted: uuid.UUID) -> None:
+    """Select the row whose id is `wanted`; `rows` are the view's rows, in order."""
+    for number, row in enumerate(rows):
+        if row.id == wanted:
+            view.selectRow(number)

@@ -7,13 +7,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desk_app.models.money import format_money
 from desk_app.services.ledger import AllocationRow, InvoiceRow, PaymentRow
-from desk_app.views.profile.action_dialog import ActionDialog
 from desk_app.views.profile.billing_models import payment_label
-from desk_app.views.profile.money_field import MoneyField
+from desk_app.views.profile.payment_choice_dialog import PaymentChoice, PaymentChoiceDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +33,7 @@ def applied_by_payment(
     return {payment: amount for payment, amount in net.items() if amount > 0}
 
 
-class UnapplyDialog(ActionDialog):
+class UnapplyDialog(PaymentChoiceDialog):
     def __init__(
         self,
         invoice: InvoiceRow,
@@ -48,35 +47,31 @@ class UnapplyDialog(ActionDialog):
             f"Invoice {invoice.number} · {format_money(invoice.applied_cents, currency)} applied."
             " What you unapply goes back to the patient's credit."
         )
-        super().__init__("Unapply a payment", "Unapply", subtitle, parent)
-        self.invoice = invoice
         applied = applied_by_payment(invoice.id, allocations)
-        self._choices = [(p, applied[p.id]) for p in payments if p.id in applied]
-        self.payment = QComboBox()
-        for p, amount in self._choices:
-            self.payment.addItem(
-                f"{payment_label(p, currency, time_zone)} — {format_money(amount, currency)}"
-                " applied",
+        choices = [
+            PaymentChoice(
+                f"{payment_label(p, currency, time_zone)} — "
+                f"{format_money(applied[p.id], currency)} applied",
                 p.id,
+                applied[p.id],
             )
-        self.add_field("Payment", self.payment, field="payment")
-        self.amount = MoneyField("Amount", currency)
-        self.first_input = self.amount.line_edit
-        self.add_field("Amount", self.amount, field="amount")
-        self.payment.currentIndexChanged.connect(self._prefill)
-        self._prefill()
-
-    def _prefill(self) -> None:
-        index = self.payment.currentIndex()
-        if 0 <= index < len(self._choices):
-            self.amount.set_amount(self._choices[index][1])
+            for p in payments
+            if p.id in applied
+        ]
+        super().__init__(
+            "Unapply a payment",
+            "Unapply",
+            subtitle,
+            choices,
+            currency,
+            "Nothing is applied to this invoice.",
+            parent,
+        )
+        self.invoice = invoice
 
     def collect(self) -> UnapplyRequest | None:
-        payment_id = self.payment.currentData()
-        if not isinstance(payment_id, uuid.UUID):
-            self.error.show_message("Nothing is applied to this invoice.")
+        chosen = self.chosen()
+        if chosen is None:
             return None
-        amount = self.amount.amount()
-        if amount is None:
-            return None
+        payment_id, amount = chosen
         return UnapplyRequest(payment_id, self.invoice.id, amount)
