@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk_app.models.base import Base, Versioned
@@ -27,6 +27,8 @@ class Clinic(Versioned, Base):
     enable_add_account_credit: Mapped[bool] = mapped_column(default=False)
     # Minutes of inactivity before the desk locks (hardened in the security issue).
     idle_lock_minutes: Mapped[int] = mapped_column(default=15)
+    # Branding on receipts: a PNG or JPEG, at most a few hundred KB (checked by the service).
+    logo_image: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Location(Versioned, Base):
