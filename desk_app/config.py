@@ -9,9 +9,20 @@ The file lives at :func:`desk_app.paths.config_file` unless a path is given. Exa
     demo = false
     database_url = "postgresql+psycopg://frontdesk@db.clinic.lan/frontdesk"
 
+    [smtp]                       # optional: the email provider receipts are sent through
+    host = "smtp.example.com"
+    port = 587                   # default: 587 for starttls, 465 for ssl, 25 for none
+    security = "starttls"        # "starttls", "ssl" or "none"
+    username = "desk@clinic.example"
+    from_address = "desk@clinic.example"
+    timeout_seconds = 20
+
+Without an [smtp] table, emails are saved to the outbox folder instead of being sent.
+
 Secrets (database passwords, payment and messaging API keys) never go in this file:
 they live in the operating system keyring. :func:`save_config` refuses a database URL
-that carries a password, and :func:`load_config` warns about one.
+that carries a password, and :func:`load_config` warns about one; a ``password`` key in
+[smtp] is ignored with a warning (the SMTP password is read from the keyring).
 
 The environment variable ``DESK_APP_DATABASE_URL`` wins over the file's ``database_url``;
 it is applied by :meth:`Config.sqlalchemy_url` (so it is never written back to the file)
@@ -135,12 +146,104 @@ def _check_schema_version(value: object) -> int:
     return value
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+SMTP_DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def _smtp_text(name: str, value: object, *, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"table: {name} must be text (in quotes), not {_type_name(value)}")
+    value = value.strip()
+    if required and not value:
+        raise ValueError(
+            f'table: {name} is empty; write the server\'s name, like "smtp.example.com"'
+        )
+    return value
+
+
+def _smtp_security(value: object) -> str:
+    choices = ", ".join(f'"{c}"' for c in SMTP_SECURITY)
+    if not isinstance(value, str) or value.strip().lower() not in SMTP_SECURITY:
+        raise ValueError(f"table: security is {value!r}; use one of {choices}")
+    return value.strip().lower()
+
+
+def _smtp_number(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(
+            f"table: {name} must be a whole number from {low} to {high}, not {_type_name(value)}"
+        )
+    return value
+
+
+def _smtp_address(value: object) -> str:
+    text = _smtp_text("from_address", value)
+    if text and (text.count("@") != 1 or any(c in text for c in ' <>,;"')):
+        raise ValueError(f"table: from_address {text!r} is not one email address")
+    return text
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """The [smtp] table: the email provider. Its password is in the OS keyring, not here."""
+
+    host: str
+    #: 0 means the usual port for `security` (587, 465 or 25).
+    port: int = 0
+    security: str = "starttls"
+    username: str = ""
+    from_address: str = ""
+    timeout_seconds: int = 20
+
+    def __post_init__(self) -> None:
+        checks: dict[str, Callable[[object], object]] = {
+            "host": lambda v: _smtp_text("host", v, required=True),
+            "security": _smtp_security,
+            "port": lambda v: _smtp_number("port", v, 0, 65535),
+            "username": lambda v: _smtp_text("username", v),
+            "from_address": _smtp_address,
+            "timeout_seconds": lambda v: _smtp_number("timeout_seconds", v, 1, 300),
+        }
+        for name, check in checks.items():
+            try:
+                object.__setattr__(self, name, check(getattr(self, name)))
+            except ValueError as exc:
+                raise ConfigError(f"smtp {exc}.") from None
+        if self.port == 0:
+            object.__setattr__(self, "port", SMTP_DEFAULT_PORTS[self.security])
+
+
+def _check_smtp(value: object) -> SmtpConfig | None:
+    if value is None or isinstance(value, SmtpConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"must be a table ([smtp] with host = ... under it), not {_type_name(value)}"
+        )
+    known = {f.name for f in dataclasses.fields(SmtpConfig)}
+    for key in value:
+        if key == "password":
+            log.warning(
+                "Ignoring smtp.password in the config file: the SMTP password is read from "
+                "the operating system keyring; remove it from the file"
+            )
+        elif key not in known:
+            log.warning("Ignoring unknown key %r in the [smtp] table of the config file", key)
+    if "host" not in value:
+        raise ValueError('table has no host; add host = "smtp.example.com" under [smtp]')
+    try:
+        return SmtpConfig(**{k: v for k, v in value.items() if k in known})
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("smtp ").rstrip(".")) from None
+
+
 _CHECKS: dict[str, Callable[[object], object]] = {
     "database_url": _check_database_url,
     "workstation": _check_workstation,
     "log_level": _check_log_level,
     "demo": _check_demo,
     "schema_version": _check_schema_version,
+    "smtp": _check_smtp,
 }
 
 
@@ -156,6 +259,8 @@ class Config:
     demo: bool = False
     #: The config file's own format version (for migrating old files later).
     schema_version: int = CURRENT_SCHEMA_VERSION
+    #: The email provider; ``None``: emails are saved to the outbox, not sent.
+    smtp: SmtpConfig | None = None
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

@@ -9,6 +9,8 @@ Fixtures:
   where that is a failure.
 - ``pg_database_url`` (session): one fresh database for the test session (per xdist worker),
   dropped at the end; its SQLAlchemy URL.
+- Stripe (``tests/stripe_fixtures.py``): ``localstripe_server``, ``stripe_url``,
+  ``memory_keyring``, ``card_clinic``, ``fault_proxy``, ``proxied_clinic``.
 
 With ``CI=true`` every skip (except xfail) is turned into a failure.
 """
@@ -16,8 +18,11 @@ With ``CI=true`` every skip (except xfail) is turned into a failure.
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QtWebEngine (the card form) reads these when it starts: as root it needs the sandbox off.
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
 
-pytest_plugins = ["tests.db_fixtures"]
+pytest_plugins = ["tests.db_fixtures", "tests.stripe_fixtures"]
 
 import uuid  # noqa: E402
 from collections.abc import Generator, Iterator  # noqa: E402

@@ -4,10 +4,15 @@ from desk_app.models.appointment import Appointment
 from desk_app.models.audit import AuditEvent
 from desk_app.models.base import Base, new_id
 from desk_app.models.billing import Allocation, Invoice, InvoiceLine, Payment, Refund
+from desk_app.models.card_attempts import ChargeAttempt, ChargeAttemptInvoice, RefundAttempt
+from desk_app.models.cards import CardOnFile, PaymentAccount, StripeCustomer
 from desk_app.models.catalog import Discipline, Product, TreatmentType
 from desk_app.models.clinic import Clinic, Location
 from desk_app.models.enums import (
+    AccountMode,
     AppointmentStatus,
+    AttemptPurpose,
+    AttemptStatus,
     CollectedBy,
     InvoiceStatus,
     LineKind,
@@ -19,12 +24,18 @@ from desk_app.models.patient import Patient, PatientSearchToken
 from desk_app.models.staff import Staff
 
 __all__ = [
+    "AccountMode",
     "Allocation",
     "AmountError",
     "Appointment",
     "AppointmentStatus",
+    "AttemptPurpose",
+    "AttemptStatus",
     "AuditEvent",
     "Base",
+    "CardOnFile",
+    "ChargeAttempt",
+    "ChargeAttemptInvoice",
     "Clinic",
     "CollectedBy",
     "Discipline",
@@ -37,11 +48,14 @@ __all__ = [
     "Patient",
     "PatientSearchToken",
     "Payment",
+    "PaymentAccount",
     "PaymentMethod",
     "Product",
     "Refund",
+    "RefundAttempt",
     "Role",
     "Staff",
+    "StripeCustomer",
     "TreatmentType",
     "format_money",
     "new_id",

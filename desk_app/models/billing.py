@@ -104,8 +104,15 @@ class Payment(AppendOnly, Base):
         str_enum(CollectedBy), default=CollectedBy.STAFF
     )
     collected_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    # The Stripe-backed payment account that received the money (Stripe issue).
-    payment_account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # The Stripe-backed payment account that received the money (card payments).
+    payment_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("payment_account.id"), default=None
+    )
+    # Unique, so a card payment observed twice (two desks, a retry, a reconcile) is recorded once.
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(
+        String(255), unique=True, default=None
+    )
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
     reference: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     workstation: Mapped[str] = mapped_column(String(32))
@@ -144,5 +151,7 @@ class Refund(AppendOnly, Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     workstation: Mapped[str] = mapped_column(String(32))
+    # A refund back to a card: the Stripe refund's id, unique so it is recorded once.
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)

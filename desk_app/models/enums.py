@@ -89,6 +89,36 @@ class CollectedBy(StrEnum):
     PATIENT = "patient"
 
 
+class AccountMode(StrEnum):
+    """A Stripe payment account's mode, read from its key prefix (sk_test_ / sk_live_)."""
+
+    TEST = "test"
+    LIVE = "live"
+
+    @property
+    def label(self) -> str:
+        return "Test mode (no real money)" if self is AccountMode.TEST else "Live (real money)"
+
+
+class AttemptStatus(StrEnum):
+    """Where a card charge or refund stands (docs/STRIPE.md describes the states)."""
+
+    PENDING = "pending"  # committed, the Stripe call is about to be or being made
+    UNKNOWN = "unknown"  # the call's outcome is not known: reconcile before anything else
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REQUIRES_ACTION = "requires_action"  # the bank wants the patient to authenticate
+
+    @property
+    def unsettled(self) -> bool:
+        return self in (AttemptStatus.PENDING, AttemptStatus.UNKNOWN)
+
+
+class AttemptPurpose(StrEnum):
+    CHARGE = "charge"  # invoices and/or an amount that becomes credit
+    TOP_UP = "top_up"  # account credit into the primary account
+
+
 def str_enum(enum_cls: type[StrEnum]) -> Enum:
     """Store a StrEnum by its value as VARCHAR on every backend (no native enum types)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -28,6 +29,44 @@ class ClinicInfo:
     show_pronouns: bool
     enable_add_account_credit: bool
     idle_lock_minutes: int
+
+
+#: A logo is printed about two inches wide: a few hundred pixels and KB are plenty.
+LOGO_MAX_BYTES = 512 * 1024
+LOGO_MAX_PIXELS = 4000
+_LOGO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def check_logo(data: bytes) -> str:
+    """The logo's format ("PNG" or "JPEG") when it can go on receipts; else ValidationError."""
+    if not data:
+        raise ValidationError("That file is empty; choose a PNG or JPEG image.", "logo")
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationError(
+            f"That image is {len(data) // 1024:,} KB; use one of at most "
+            f"{LOGO_MAX_BYTES // 1024} KB (a PNG or JPEG a few hundred pixels wide is plenty).",
+            "logo",
+        )
+    kind = next((k for sig, k in _LOGO_SIGNATURES.items() if data.startswith(sig)), None)
+    if kind is None:
+        raise ValidationError("Use a PNG or JPEG image for the logo.", "logo")
+    from PIL import Image, UnidentifiedImageError  # only when a logo is chosen: start-up stays fast
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            f"That file is not a readable {kind} image; export the logo again and retry.", "logo"
+        ) from None
+    if width > LOGO_MAX_PIXELS or height > LOGO_MAX_PIXELS:
+        raise ValidationError(
+            f"That image is {width} × {height} pixels; use one at most {LOGO_MAX_PIXELS} "
+            "pixels on each side.",
+            "logo",
+        )
+    return kind
 
 
 def _info(c: Clinic) -> ClinicInfo:
@@ -80,3 +119,33 @@ class ClinicSettingsService:
                     details=diff,
                 )
             return new
+
+    def logo(self, actor: Actor) -> bytes | None:
+        """The logo printed on receipts and statements, if one is set."""
+        with self.db.reading() as s:
+            clinic = s.get(Clinic, actor.clinic_id)
+            if clinic is None:
+                raise NotFound("This workstation's clinic is missing from the database.")
+            return clinic.logo_image
+
+    def set_logo(self, actor: Actor, data: bytes | None) -> None:
+        """Put the clinic's logo on its documents (a PNG or JPEG), or take it off (None)."""
+        require(actor, Permission.MANAGE_CLINIC)
+        kind = check_logo(data) if data is not None else ""
+        with self.db.transaction() as s:
+            clinic = s.get_one(Clinic, actor.clinic_id)
+            if clinic.logo_image == data:
+                return
+            clinic.logo_image = data
+            audit.record(
+                s,
+                actor,
+                "clinic.logo",
+                entity=clinic,
+                summary=(
+                    f"Set the logo ({kind}, {len(data) // 1024 or 1} KB)"
+                    if data is not None
+                    else "Removed the logo"
+                ),
+                details={"bytes": len(data) if data is not None else 0},
+            )

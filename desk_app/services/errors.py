@@ -33,3 +33,7 @@ class Conflict(ServiceError):
 
 class SignInFailed(ServiceError):
     pass
+
+
+class ExternalServiceError(ServiceError):
+    """An outside service (Stripe, a mail server, ...) could not do it; nothing was changed."""

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     UNAPPLY_PAYMENT = "unapply payments"
     DELETE_INVOICE = "delete invoices"
     REFUND = "refund payments"
+    EMAIL_DOCUMENTS = "email receipts and statements"
+    MANAGE_CARDS = "remove cards on file"
     MANAGE_CLINIC = "manage clinic settings"
     MANAGE_STAFF = "manage staff"
     VIEW_AUDIT = "view the audit trail"
@@ -34,6 +36,7 @@ _FRONT_DESK = {
     Permission.CREATE_INVOICE,
     Permission.TAKE_PAYMENT,
     Permission.APPLY_PAYMENT,
+    Permission.EMAIL_DOCUMENTS,
 }
 # What the Billing permission adds to any role.
 _BILLING_EXTRA = {
@@ -43,6 +46,7 @@ _BILLING_EXTRA = {
     Permission.UNAPPLY_PAYMENT,
     Permission.DELETE_INVOICE,
     Permission.REFUND,
+    Permission.MANAGE_CARDS,
 }
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FULL_ACCESS: frozenset(Permission),

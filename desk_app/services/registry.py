@@ -6,11 +6,19 @@ from dataclasses import dataclass
 
 from desk_app.services.appointments import AppointmentService
 from desk_app.services.auth import AuthService
+from desk_app.services.card_payments import CardPaymentService
+from desk_app.services.cards import CardService
 from desk_app.services.clinic_settings import ClinicSettingsService
 from desk_app.services.db import Database
 from desk_app.services.invoicing import InvoicingService
 from desk_app.services.ledger import LedgerService
+from desk_app.services.mail import Mailer
+from desk_app.services.patient_documents import PatientDocumentsService
 from desk_app.services.patients import PatientService
+from desk_app.services.payment_accounts import PaymentAccountService
+from desk_app.services.receipts import ReceiptsService
+from desk_app.services.secret_store import KeyringSecretStore, SecretStore
+from desk_app.services.stripe_gateway import GatewayFactory, StripeGatewayFactory
 
 
 @dataclass(frozen=True)
@@ -22,9 +30,28 @@ class Services:
     ledger: LedgerService
     invoicing: InvoicingService
     clinic: ClinicSettingsService
+    receipts: ReceiptsService
+    documents: PatientDocumentsService
+    mail: Mailer
+    payment_accounts: PaymentAccountService
+    cards: CardService
+    card_payments: CardPaymentService
 
     @classmethod
-    def build(cls, db: Database) -> Services:
+    def build(
+        cls,
+        db: Database,
+        *,
+        gateway_factory: GatewayFactory | None = None,
+        secrets: SecretStore | None = None,
+        mailer: Mailer | None = None,
+    ) -> Services:
+        """``gateway_factory`` makes the Stripe gateway of an account from its secret key
+        (tests point it at localstripe); ``secrets`` is the OS keyring by default; ``mailer``
+        sends email (by default none is configured: emails go to the outbox)."""
+        accounts = PaymentAccountService(
+            db, secrets or KeyringSecretStore(), gateway_factory or StripeGatewayFactory()
+        )
         return cls(
             db=db,
             auth=AuthService(db),
@@ -33,4 +60,10 @@ class Services:
             ledger=LedgerService(db),
             invoicing=InvoicingService(db),
             clinic=ClinicSettingsService(db),
+            receipts=ReceiptsService(db),
+            documents=PatientDocumentsService(db),
+            mail=mailer or Mailer(clock=db.clock),
+            payment_accounts=accounts,
+            cards=CardService(db, accounts),
+            card_payments=CardPaymentService(db, accounts),
         )

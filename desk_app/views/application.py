@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -35,8 +36,19 @@ def application() -> QApplication:
     return app
 
 
+def prepare_web_engine() -> None:
+    """QtWebEngine (the card form) reads these once, when it starts: set them before that.
+
+    As root Chromium refuses to start with its sandbox on; nothing here needs the GPU.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
+
+
 def run_gui(demo: bool, screenshot: Path | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit code."""
+    prepare_web_engine()
     app = application()
     app.setQuitOnLastWindowClosed(False)  # the launcher decides when we are done
     apply_theme(app)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desk_app.services.clinic_settings import ClinicInfo
 from desk_app.views.a11y import name
+from desk_app.views.clinic_logo import LogoField
 from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
 from desk_app.views.view_context import ViewContext
 
@@ -62,6 +63,7 @@ class ClinicSettingsDialog(FormDialog):
         self.idle_lock.setMaximumWidth(200)
         for minutes in AUTO_LOCK_CHOICES:
             self.idle_lock.addItem(minutes_text(minutes), minutes)
+        self.logo = LogoField()
         self.fixed = QLabel()
         self.fixed.setObjectName("muted")
         self.fixed.setWordWrap(True)
@@ -78,6 +80,13 @@ class ClinicSettingsDialog(FormDialog):
             "tax_numbers",
             hint="Printed on invoices and receipts.",
         )
+        add(
+            "Logo:",
+            self.logo,
+            "logo",
+            hint="A PNG or JPEG up to 512 KB, at the top of receipts and statements.",
+        )
+        self.logo.refused.connect(lambda message: self.form.show_error("logo", message))
         self.form.add_unlabelled(
             self.show_pronouns, "Ask for and show each patient's pronouns on their profile."
         )
@@ -119,6 +128,7 @@ class ClinicSettingsDialog(FormDialog):
         self._set_enabled(False)
         clinic, actor = ctx.services.clinic, ctx.actor
         ctx.tasks.db(lambda: clinic.info(actor), self._fill, owner=self)
+        ctx.tasks.db(lambda: clinic.logo(actor), self.logo.set_loaded, owner=self)
 
     @property
     def ready(self) -> bool:
@@ -173,19 +183,26 @@ class ClinicSettingsDialog(FormDialog):
         if not self.ready:
             return
         changes = self.changes()
-        if not changes:
+        logo_changed, logo = self.logo.changed(), self.logo.logo
+        if not changes and not logo_changed:
             self.accept()
             return
         self.form.clear_errors()
         self.error.hide()
         self._set_enabled(False)
         clinic, actor = self._ctx.services.clinic, self._ctx.actor
-        self._ctx.tasks.db(
-            lambda: clinic.update(actor, **changes), self._saved, self._failed, owner=self
-        )
+
+        def save() -> ClinicInfo:
+            info = clinic.update(actor, **changes)  # checks the typed fields first
+            if logo_changed:
+                clinic.set_logo(actor, logo)
+            return info
+
+        self._ctx.tasks.db(save, self._saved, self._failed, owner=self)
 
     def _saved(self, info: ClinicInfo) -> None:
         self._current = info
+        self.logo.mark_saved()
         self._set_enabled(True)
         self.saved.emit(info)
         self.accept()

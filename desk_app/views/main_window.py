@@ -27,6 +27,7 @@ from desk_app.views.clinic_settings_dialog import ClinicSettingsDialog
 from desk_app.views.forms import push_button
 from desk_app.views.new_patient_dialog import NewPatientDialog
 from desk_app.views.patient_search import PatientSearch
+from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
 from desk_app.views.recent_patients import RecentPatients
 from desk_app.views.theme import app_icon
 from desk_app.views.view_context import ViewContext
@@ -134,10 +135,15 @@ class MainWindow(QMainWindow):
             _action(self, "&Quit", self.close, QKeySequence(QKeySequence.StandardKey.Quit))
         )
         self.settings_action: QAction | None = None
+        self.payment_accounts_action: QAction | None = None
         if self.ctx.can(Permission.MANAGE_CLINIC):
             clinic_menu = menus.addMenu("&Clinic")
             self.settings_action = _action(self, "&Settings…", self.clinic_settings)
             clinic_menu.addAction(self.settings_action)
+            self.payment_accounts_action = _action(
+                self, "&Payment accounts…", self.payment_accounts
+            )
+            clinic_menu.addAction(self.payment_accounts_action)
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
 
@@ -246,6 +252,19 @@ class MainWindow(QMainWindow):
         dialog.saved.connect(self._clinic_changed)
         dialog.open()
         return dialog
+
+    def payment_accounts(self) -> PaymentAccountsDialog:
+        dialog = PaymentAccountsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self._payment_accounts_changed)
+        dialog.open()
+        return dialog
+
+    def _payment_accounts_changed(self) -> None:
+        # Card actions on the open profile depend on there being an account.
+        reload = getattr(self.profile, "reload", None)
+        if reload is not None:
+            reload()
 
     def _clinic_changed(self, info: ClinicInfo) -> None:
         self.ctx = dataclasses.replace(self.ctx, clinic=info)

@@ -19,6 +19,7 @@ from desk_app.config import load_config, save_config
 from desk_app.logs import setup_logging
 from desk_app.services.actor import Actor
 from desk_app.services.clinic_settings import ClinicInfo
+from desk_app.views.card_reconcile import reconcile_at_startup
 from desk_app.views.error_dialog import ErrorReporter
 from desk_app.views.first_run import FirstRunChoice, FirstRunDialog
 from desk_app.views.main_window import MainWindow, ProfileFactory
@@ -202,6 +203,7 @@ class Launcher(QObject):
         window.closed.connect(lambda: self.finish(0))
         self.window = window
         window.show()
+        reconcile_at_startup(ctx, window)
         if self._screenshot is not None:
             taker = ScreenshotTaker(window, self._screenshot)
             taker.done.connect(self.finish)

@@ -20,10 +20,13 @@ def submit_from(
     dialog: ActionDialog,
     work: Callable[[], T],
     on_done: Callable[[T], None],
+    *,
+    network: bool = False,
 ) -> None:
     """Run `work`; on success close `dialog` then call `on_done`, else keep it open and say why.
 
     `owner` (the tab) outlives the dialog, so a write that finishes still refreshes the tab.
+    `network` runs it on the network pool (a Stripe call) instead of the database thread.
     """
 
     def succeeded(result: T) -> None:
@@ -37,4 +40,5 @@ def submit_from(
         else:
             ctx.tasks.default_failure(error)
 
-    ctx.tasks.db(work, succeeded, failed, owner=owner)
+    run = ctx.tasks.network if network else ctx.tasks.db
+    run(work, succeeded, failed, owner=owner)

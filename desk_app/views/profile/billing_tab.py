@@ -17,6 +17,7 @@ from desk_app.views.profile.billing_models import (
     PaymentsModel,
     payment_label,
 )
+from desk_app.views.profile.invoice_receipt import open_invoice_receipt
 from desk_app.views.profile.tab_parts import TableTab, action_button, allow
 from desk_app.views.profile.table_view import profile_table, select_id, selected_row
 from desk_app.views.view_context import ViewContext
@@ -97,6 +98,7 @@ class BillingTab(TableTab):
         self.delete_button = action_button(
             "Delete invoice", lambda: dialogs.open_delete_invoice(self)
         )
+        self.receipt_button = action_button("Receipt", lambda: open_invoice_receipt(self))
 
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
@@ -106,6 +108,7 @@ class BillingTab(TableTab):
             self.apply_payment_button,
             self.unapply_button,
             self.items_button,
+            self.receipt_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -201,6 +204,11 @@ class BillingTab(TableTab):
             self.items_button,
             loaded and can(Permission.CREATE_INVOICE),
             _denied(Permission.CREATE_INVOICE) if loaded else "",
+        )
+        allow(
+            self.receipt_button,
+            is_open,
+            "Select an invoice for its receipt." if invoice is None else "Deleted: no receipt.",
         )
         if not can(Permission.DELETE_INVOICE):
             allow(self.delete_button, False, _denied(Permission.DELETE_INVOICE))

@@ -1,4 +1,5 @@
-"""A patient's profile: the header with the balance, and Billing, Appointments, Contact tabs."""
+"""A patient's profile: the header with the balance, and Billing, Receipts, Cards & charges,
+Appointments, Contact tabs."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from desk_app.services.patients import PatientDetails
 from desk_app.views import a11y
 from desk_app.views.profile.appointments_tab import AppointmentsTab
 from desk_app.views.profile.billing_tab import BillingTab
+from desk_app.views.profile.cards_tab import CardsTab
 from desk_app.views.profile.contact_tab import ContactTab
 from desk_app.views.profile.failures import message_for
 from desk_app.views.profile.header import ProfileHeader
+from desk_app.views.profile.receipts_tab import ReceiptsTab
 from desk_app.views.profile.status_banner import StatusBanner
 from desk_app.views.view_context import ViewContext
 
@@ -57,6 +60,8 @@ class ProfileView(QWidget):
         self.header = ProfileHeader(ctx.clinic.currency, ctx.clinic.show_pronouns)
         self.banner = StatusBanner(self)
         self.billing = BillingTab(ctx, patient_id)
+        self.receipts = ReceiptsTab(ctx, patient_id)
+        self.cards = CardsTab(ctx, patient_id)
         self.appointments = AppointmentsTab(ctx, patient_id)
         self.contact = ContactTab(ctx, patient_id, today)
         self.tabs = QTabWidget()
@@ -64,6 +69,8 @@ class ProfileView(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.setStyleSheet(TAB_STYLE)
         self.tabs.addTab(self.billing, "Billing")
+        self.tabs.addTab(self.receipts, "Receipts")
+        self.tabs.addTab(self.cards, "Cards && charges")  # "&&": a literal &, not a mnemonic
         self.tabs.addTab(self.appointments, "Appointments")
         self.tabs.addTab(self.contact, "Contact info")
 
@@ -79,6 +86,9 @@ class ProfileView(QWidget):
 
         self.billing.summary_loaded.connect(self._summary_loaded)
         self.billing.balance_changed.connect(self.balance_changed)
+        self.billing.balance_changed.connect(self.receipts.mark_stale)
+        self.billing.balance_changed.connect(self.cards.reload)
+        self.cards.money_written.connect(lambda: self.billing.money_changed())
         self.appointments.invoiced.connect(self._visit_invoiced)
         self.contact.saved.connect(self._details_loaded)
         self.contact.stale.connect(lambda: self._load_details(force=True))
@@ -93,6 +103,8 @@ class ProfileView(QWidget):
         self._load_details()
         self.billing.reload()
         self.appointments.reload()
+        self.receipts.mark_stale()
+        self.cards.reload()
 
     # ----- loading -------------------------------------------------------------------------
 
@@ -113,7 +125,7 @@ class ProfileView(QWidget):
         self.details = details
         self.banner.clear_message()
         self.header.set_details(details, self._today())
-        for tab in (self.billing, self.appointments):
+        for tab in (self.billing, self.appointments, self.receipts, self.cards):
             tab.patient_name = details.display_name
         self.contact.set_details(details, force=force)
         self.title_changed.emit(details.display_name)

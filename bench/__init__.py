@@ -1,0 +1,15 @@
+"""Front Desk benchmarks: the measurements behind docs/PERFORMANCE.md.
+
+Run them with `./dev bench [name ...]` (or `.venv/bin/python -m bench`). Each one builds what
+it needs under bench/.data/ (reusing the 100,000-patient clinic once built), measures with
+time.perf_counter over many repetitions next to a baseline, prints a table and writes
+bench/results/<name>.json.
+
+- search        patient search per keystroke on 100k patients vs the same SQL run raw
+- profile_open  a profile with 5 years of history (500 invoices, 800 payments) vs raw SQL
+- cold_start    process start to a painted main window vs a bare PySide6 window
+- memory        peak RSS of a process searching and opening profiles on 100k patients
+- seed          `desk-app seed --patients 100000` wall time and file size
+"""
+
+BENCHMARKS = ("search", "profile_open", "cold_start", "memory", "seed", "receipts")

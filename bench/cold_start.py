@@ -1,0 +1,273 @@
+"""Cold start: from launching a process to a usable main window, next to a bare PySide6 window.
+
+Each measurement is a fresh Python process (QT_QPA_PLATFORM=offscreen), timed by this process
+from just before it is spawned to the moment a marker line arrives on its stdout:
+
+- bare: QApplication + an empty QMainWindow (1280x800) shown, until its first paint.
+- main window: what the app does after sign-in, from nothing: import the views, create the
+  QApplication with the app's theme, open the 100k clinic (Database checks migrations),
+  build the services, read the clinic, construct MainWindow(ctx) and show it, until its first
+  paint; then until the background tasks it started (recent patients) are done: "data".
+- screenshot: `desk-app --screenshot PNG` on the demo clinic, until the PNG is on disk. This
+  includes the demo sign-in (an argon2 check, on purpose slow), opening a patient and the
+  screenshot's own settle time (6 quiet ticks of 50 ms), so it overstates start-up.
+
+"First paint" is the end of the first paint pass of the window (the paint event of the
+window, then a zero timer). Sign-in is left out of "main window": there a person types.
+One warm-up run of each is not counted (it compiles .pyc files and fills the OS file cache);
+then 5 runs of each, interleaved. Goal: main window under 1 s and within 3x of bare.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import DATA_DIR, ROOT, Result, Row, large_db
+
+NAME = "cold_start"
+RUNS = 5
+GOAL_S = 1.0
+GOAL_RATIO = 3.0
+
+_FIRST_PAINT = """
+from PySide6.QtCore import QEvent, QObject, QTimer
+
+
+class _FirstPaint(QObject):
+    def __init__(self, window, then):
+        super().__init__(window)
+        self._window = window
+        self._then = then
+        self._seen = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        if watched is self._window and event.type() == QEvent.Type.Paint and not self._seen:
+            self._seen = True
+            QTimer.singleShot(0, self._then)
+        return False
+
+
+def _mark(text):
+    print(text, flush=True)
+"""
+
+BARE = (
+    _FIRST_PAINT
+    + """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1280, 800)
+
+
+def painted():
+    _mark("PAINTED")
+    app.quit()
+
+
+watch = _FirstPaint(window, painted)
+window.show()
+app.exec()
+"""
+)
+
+MAIN_WINDOW = (
+    _FIRST_PAINT
+    + """
+import resource
+import sys
+
+from sqlalchemy import select
+
+from desk_app.models import Staff
+from desk_app.services.auth import actor_for
+from desk_app.services.db import Database
+from desk_app.services.registry import Services
+from desk_app.views.application import application
+from desk_app.views.main_window import MainWindow
+from desk_app.views.tasks import TaskRunner
+from desk_app.views.theme import apply_theme
+from desk_app.views.view_context import ViewContext
+
+app = application()
+apply_theme(app)
+db = Database(f"sqlite:///{sys.argv[1]}")
+services = Services.build(db)
+with db.reading() as s:
+    staff = s.scalars(select(Staff).where(Staff.username == "frontdesk")).one()
+    actor = actor_for(staff, "BENCH")
+clinic = services.clinic.info(actor)
+tasks = TaskRunner()
+window = MainWindow(ViewContext(services=services, actor=actor, tasks=tasks, clinic=clinic))
+poll = QTimer()
+poll.setInterval(2)
+
+
+def idle_check():
+    if tasks.idle:
+        poll.stop()
+        _mark("DATA")
+        app.quit()
+
+
+def painted():
+    _mark("PAINTED")
+    poll.timeout.connect(idle_check)
+    poll.start()
+
+
+watch = _FirstPaint(window, painted)
+window.show()
+app.exec()
+tasks.shutdown()
+window.close()
+db.dispose()
+# VmHWM: this process's own peak (ru_maxrss would include the benchmark process it forked from).
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    with open("/proc/self/status") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+_mark(f"RSS {peak_kb}")
+"""
+)
+
+SCREENSHOT = """
+import os
+import sys
+import threading
+import time
+
+png = sys.argv[1]
+
+
+def watch():
+    while True:
+        if os.path.exists(png) and os.path.getsize(png) > 0:
+            print("WRITTEN", flush=True)
+            return
+        time.sleep(0.002)
+
+
+threading.Thread(target=watch, daemon=True).start()
+from desk_app.__main__ import main
+
+code = main(["--screenshot", png])
+time.sleep(0.05)
+sys.exit(code)
+"""
+
+
+def _spawn(code: str, args: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run `code` in a fresh interpreter; seconds from spawn to each marker it prints."""
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        elapsed = time.perf_counter() - started
+        word, _, rest = line.strip().partition(" ")
+        marks[word] = float(rest) if rest else elapsed
+    _, err = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"cold-start child failed ({process.returncode}):\n{err[-2000:]}")
+    return marks
+
+
+def run(path: Path | None = None, runs: int = RUNS) -> Result:
+    path = path or large_db()
+    # A fresh home: the screenshot run builds its demo clinic there (in the warm-up run) at
+    # the current schema, instead of migrating one left by an older checkout.
+    home = DATA_DIR / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    png = DATA_DIR / "cold-start.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESK_APP_HOME=str(home))
+    env.pop("DESK_APP_DATABASE_URL", None)
+
+    def screenshot() -> dict[str, float]:
+        png.unlink(missing_ok=True)
+        return _spawn(SCREENSHOT, [str(png)], env)
+
+    def bare() -> dict[str, float]:
+        return _spawn(BARE, [], env)
+
+    def main_window() -> dict[str, float]:
+        return _spawn(MAIN_WINDOW, [str(path)], env)
+
+    for warm_up in (bare, main_window, screenshot):
+        warm_up()
+    samples: dict[str, list[float]] = {
+        "bare": [],
+        "main_window": [],
+        "main_window_data": [],
+        "screenshot": [],
+    }
+    rss_kb: list[float] = []
+    for _ in range(runs):
+        samples["bare"].append(bare()["PAINTED"])
+        marks = main_window()
+        samples["main_window"].append(marks["PAINTED"])
+        samples["main_window_data"].append(marks["DATA"])
+        rss_kb.append(marks["RSS"])
+        samples["screenshot"].append(screenshot()["WRITTEN"])
+    png.unlink(missing_ok=True)
+
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    ratio = median["main_window"] / median["bare"]
+    result = Result(NAME)
+    result.rows = [
+        Row(
+            "cold start to painted main window (median of 5)",
+            f"{median['main_window']:.2f} s",
+            f"bare PySide6 {median['bare']:.2f} s",
+            f"< {GOAL_S:g} s",
+            median["main_window"] < GOAL_S,
+        ),
+        Row(
+            "cold start vs bare PySide6 window",
+            f"{ratio:.2f}x",
+            "1x",
+            f"<= {GOAL_RATIO:g}x",
+            ratio <= GOAL_RATIO,
+        ),
+        Row(
+            "cold start to main window with data",
+            f"{median['main_window_data']:.2f} s",
+            f"bare PySide6 {median['bare']:.2f} s",
+            "",
+            None,
+        ),
+        Row(
+            "desk-app --screenshot to PNG written",
+            f"{median['screenshot']:.2f} s",
+            f"bare PySide6 {median['bare']:.2f} s",
+            "",
+            None,
+        ),
+    ]
+    result.details = {
+        "database": str(path),
+        "runs": runs,
+        "seconds": {name: [round(v, 3) for v in values] for name, values in samples.items()},
+        "median_seconds": {name: round(v, 3) for name, v in median.items()},
+        "ratio_main_window_to_bare": round(ratio, 3),
+        "main_window_max_rss_mb": round(max(rss_kb) / 1024, 1),
+    }
+    return result

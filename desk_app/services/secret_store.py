@@ -1,0 +1,68 @@
+"""Secrets (Stripe secret keys, ...) in the OS keyring, never in the database, config or logs.
+
+A secret is stored under a service name and a username; a payment account's secret key is
+under service ``front-desk-stripe`` with the account's id as the username. Nothing here logs a
+secret's value, and errors never carry it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import keyring
+import keyring.errors
+
+log = logging.getLogger(__name__)
+
+STRIPE_SERVICE = "front-desk-stripe"
+
+
+class SecretStoreUnavailable(RuntimeError):
+    """The OS keyring cannot be used (none installed, locked, or it refused)."""
+
+
+class SecretStore(Protocol):
+    def get(self, service: str, name: str) -> str | None: ...
+
+    def set(self, service: str, name: str, value: str) -> None: ...
+
+    def delete(self, service: str, name: str) -> None: ...
+
+
+class KeyringSecretStore:
+    """The OS keyring through the ``keyring`` package (whatever backend it selects)."""
+
+    def get(self, service: str, name: str) -> str | None:
+        try:
+            value = keyring.get_password(service, name)
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreUnavailable(_unavailable(exc)) from None
+        return value
+
+    def set(self, service: str, name: str, value: str) -> None:
+        if not value:
+            raise ValueError("an empty secret cannot be stored")
+        try:
+            keyring.set_password(service, name, value)
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreUnavailable(_unavailable(exc)) from None
+        log.info("secret stored: %s/%s", service, name)
+
+    def delete(self, service: str, name: str) -> None:
+        try:
+            keyring.delete_password(service, name)
+        except keyring.errors.PasswordDeleteError:
+            return  # nothing stored: already gone
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreUnavailable(_unavailable(exc)) from None
+        log.info("secret deleted: %s/%s", service, name)
+
+
+def _unavailable(exc: Exception) -> str:
+    # The exception's own text is kept out: a backend could echo what it was given.
+    return (
+        "The system keyring could not be used to keep secrets "
+        f"({type(exc).__name__}). Sign in to the desktop session so its keyring is "
+        "unlocked, or ask your IT person to set one up."
+    )

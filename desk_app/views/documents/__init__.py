@@ -1,0 +1,1 @@
+"""Showing, printing, saving and emailing the PDF documents services build."""
