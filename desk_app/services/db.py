@@ -8,7 +8,7 @@ leaves nothing half-written.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,12 +74,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class MigrationError(RuntimeError):
+    """A migration left rows that break a foreign key; nothing was committed."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (head by default). Safe to call on every start."""
+    _run_alembic(engine, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run_alembic(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _run_alembic(engine: Engine, step: Callable[[AlembicConfig], None]) -> None:
+    """Run an Alembic command in one transaction.
+
+    SQLite alters a table by copying it into a new one and dropping the old, which its foreign
+    keys forbid while other tables point at it: they are switched off for the migration (this
+    can only be done outside a transaction) and every key is checked before the commit.
+    """
     cfg = alembic_config()
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                step(cfg)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise MigrationError(
+                            f"the migration left {len(broken)} rows with a broken reference "
+                            f"(first: {tuple(broken[0])}); the database was not changed")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def current_revision(engine: Engine) -> str | None:
