@@ -772,7 +772,8 @@ def _build_patients(
         visits = rnd.randrange(0, 13) if count <= 5000 else rnd.randrange(0, 6)
         if n == 0:
             visits = 8  # the first patient always has history, a balance owing and credit
-        owing_from = visits - (1 if n == 0 or rnd.random() < 0.15 else 0)
+        # Maddy's last visit is upcoming and her second-last is left owing.
+        owing_from = visits - (2 if n == 0 else 1 if rnd.random() < 0.15 else 0)
         for v in range(visits):
             treatment_id, minutes, price, tax, treatment_name = rnd.choice(treatments)
             day = today - timedelta(days=rnd.randrange(1, 365))
@@ -780,7 +781,10 @@ def _build_patients(
                 day = today + timedelta(days=rnd.randrange(1, 21))
             hour = 8 + rnd.randrange(10)
             starts, ends = times.visit(day, hour, rnd.choice([0, 30]), minutes)
-            status = booked if day > today else rnd.choices(outcomes, [90, 4, 6])[0]
+            if day > today:
+                status = booked
+            else:
+                status = arrived if n == 0 else rnd.choices(outcomes, [90, 4, 6])[0]
             location = cat.locations[rnd.randrange(len(cat.locations))]
             appointment_id = new_id()
             add_appointment(

@@ -6,7 +6,7 @@ Rules (each enforced here, inside one transaction per action):
 - no invoice is ever applied beyond its total, no payment beyond its amount less refunds;
 - rows are never edited: an unapply is a negative allocation, a refund is its own row.
 On PostgreSQL the payment and invoice rows are locked (FOR UPDATE) while a rule is checked, so
-two desks cannot both spend the same credit.
+two desks cannot both spend the same credit; payments are always locked before invoices.
 """
 
 from __future__ import annotations
@@ -405,11 +405,15 @@ class LedgerService:
         require(actor, Permission.APPLY_PAYMENT)
         with self.db.transaction() as s:
             currency = self.currency(s, actor)
+            patient_id = s.scalar(select(Invoice.patient_id).where(Invoice.id == invoice_id))
+            if patient_id is None:
+                raise NotFound("That invoice no longer exists.")
+            # Lock order everywhere: payments first, then invoices (no deadlock between desks).
+            sources = self._credit_sources(s, patient_id)
             invoice = self._locked_invoice(s, invoice_id)
             if invoice.status != InvoiceStatus.OPEN:
                 raise Conflict(f"Invoice {invoice.number} was deleted; nothing can be applied.")
             owing = invoice.total_cents - invoice_applied(s, invoice.id)
-            sources = self._credit_sources(s, invoice.patient_id)
             available = sum(v for _, v in sources)
             amount = min(available, owing) if amount_cents is None else amount_cents
             if available <= 0:
