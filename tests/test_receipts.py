@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from desk_app.models import Allocation, Payment, PaymentMethod, Refund
 from desk_app.services.clock import FixedClock
@@ -45,21 +46,35 @@ def by_number(receipts: list[Receipt]) -> dict[str, Receipt]:
     return {r.number: r for r in receipts}
 
 
+def massage_paid_in_cash(c: Clinic) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A new patient's massage, paid in full in cash at the desk: (patient, invoice, payment)."""
+    patient = c.patient()
+    massage = c.visit(patient)
+    payment = c.services.ledger.record_payment(
+        c.desk, patient, PaymentMethod.CASH, MASSAGE, apply_to=[massage]
+    ).payment_id
+    return patient, massage, payment
+
+
+def total_for_patient(
+    s: Session,
+    amount: InstrumentedAttribute[int],
+    patient_col: InstrumentedAttribute[uuid.UUID],
+    patient: uuid.UUID,
+) -> int:
+    """The sum of `amount` over the patient's rows (0 when there are none)."""
+    return int(
+        s.scalar(select(func.coalesce(func.sum(amount), 0)).where(patient_col == patient)) or 0
+    )
+
+
 def assert_nothing_counted_twice(c: Clinic, patient: uuid.UUID) -> None:
     """Every cent paid (less refunds) is on exactly one receipt, and each invoice's receipt
     lines add up to what is applied to it."""
     receipts = receipts_of(c, patient)
     with c.db.reading() as s:
-        paid = s.scalar(
-            select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-                Payment.patient_id == patient
-            )
-        )
-        refunded = s.scalar(
-            select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-                Refund.patient_id == patient
-            )
-        )
+        paid = total_for_patient(s, Payment.amount_cents, Payment.patient_id, patient)
+        refunded = total_for_patient(s, Refund.amount_cents, Refund.patient_id, patient)
         applied = dict(
             s.execute(
                 select(Allocation.invoice_id, func.sum(Allocation.amount_cents))
@@ -117,11 +132,7 @@ def test_partial_unapply_shows_what_is_still_applied_on_the_original_receipt(
     db: Database, clock: FixedClock
 ) -> None:
     c = small_clinic(db)
-    patient = c.patient()
-    massage = c.visit(patient)
-    payment = c.services.ledger.record_payment(
-        c.desk, patient, PaymentMethod.CASH, MASSAGE, apply_to=[massage]
-    ).payment_id
+    patient, massage, payment = massage_paid_in_cash(c)
     (original,) = receipts_of(c, patient)
 
     clock.advance(timedelta(hours=2))
@@ -138,11 +149,7 @@ def test_partial_unapply_shows_what_is_still_applied_on_the_original_receipt(
 
 def test_unapplying_all_of_a_payment_hides_its_receipt(db: Database, clock: FixedClock) -> None:
     c = small_clinic(db)
-    patient = c.patient()
-    massage = c.visit(patient)
-    payment = c.services.ledger.record_payment(
-        c.desk, patient, PaymentMethod.CASH, MASSAGE, apply_to=[massage]
-    ).payment_id
+    patient, massage, payment = massage_paid_in_cash(c)
     (original,) = receipts_of(c, patient)
 
     clock.advance(timedelta(hours=2))
@@ -158,12 +165,8 @@ def test_re_applying_shows_the_amount_on_a_new_receipt_and_nothing_counts_twice(
     db: Database, clock: FixedClock
 ) -> None:
     c = small_clinic(db)
-    patient = c.patient()
-    massage = c.visit(patient)
     ledger = c.services.ledger
-    payment = ledger.record_payment(
-        c.desk, patient, PaymentMethod.CASH, MASSAGE, apply_to=[massage]
-    ).payment_id
+    patient, massage, payment = massage_paid_in_cash(c)
     (original,) = receipts_of(c, patient)
     clock.advance(timedelta(hours=1))
     ledger.unapply(c.billing, payment, massage, 4000)

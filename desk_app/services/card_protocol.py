@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from desk_app.models.card_attempts import ChargeAttempt, RefundAttempt
 from desk_app.models.enums import AttemptStatus
+from desk_app.services.clock import Clock
 from desk_app.services.db import Database
 
 UNSETTLED = (AttemptStatus.PENDING, AttemptStatus.UNKNOWN)
@@ -70,3 +77,55 @@ class ReconcileReport:
         self.checked += 1
         self.still_unsettled.append(attempt_id)
         self.problems.append(message)
+
+
+# ----- what charge and refund attempts go through alike ---------------------------------------
+
+T = TypeVar("T")
+
+
+def unsettled_attempt_ids(
+    model: type[ChargeAttempt] | type[RefundAttempt],
+    clinic_id: uuid.UUID | None,
+    patient_id: uuid.UUID | None,
+) -> Select[uuid.UUID]:
+    """The ids of ``model``'s pending or unknown attempts, of one clinic and patient if given."""
+    query = select(model.id).where(model.status.in_(UNSETTLED))
+    if clinic_id is not None:
+        query = query.where(model.clinic_id == clinic_id)
+    if patient_id is not None:
+        query = query.where(model.patient_id == patient_id)
+    return query
+
+
+def record_once(
+    db: Database,
+    lock: threading.Lock,
+    record: Callable[[Session], T],
+    read_back: Callable[[Session], T],
+) -> T:
+    """Write what Stripe did in one locked transaction; if another desk wrote it at the same
+    moment (a unique Stripe id clashed), try again, and in the end read what it wrote."""
+    for _try in range(2):
+        try:
+            with lock, db.transaction() as s:
+                return record(s)
+        except IntegrityError:
+            continue
+    with db.reading() as s:
+        return read_back(s)
+
+
+def mark_attempt(
+    attempt: ChargeAttempt | RefundAttempt,
+    status: AttemptStatus,
+    code: str,
+    message: str,
+    clock: Clock,
+) -> None:
+    """Give an attempt a status other than succeeded, with why; settled unless unknown."""
+    attempt.status = status
+    attempt.failure_code = code[:64]
+    attempt.failure_message = message
+    if status not in UNSETTLED:
+        attempt.settled_at = clock.now()

@@ -34,7 +34,12 @@ from desk_app.models.enums import AttemptStatus, PaymentMethod
 from desk_app.models.money import format_money
 from desk_app.services import audit
 from desk_app.services.actor import Actor
-from desk_app.services.card_protocol import UNSETTLED
+from desk_app.services.card_protocol import (
+    UNSETTLED,
+    mark_attempt,
+    record_once,
+    unsettled_attempt_ids,
+)
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.ledger import payment_allocated, payment_refunded
@@ -90,11 +95,7 @@ class CardRefunds:
 
     def unsettled_ids(self, clinic_id: uuid.UUID | None, *, patient_id: uuid.UUID | None = None,
                       payment_id: uuid.UUID | None = None) -> list[uuid.UUID]:
-        query = select(RefundAttempt.id).where(RefundAttempt.status.in_(UNSETTLED))
-        if clinic_id is not None:
-            query = query.where(RefundAttempt.clinic_id == clinic_id)
-        if patient_id is not None:
-            query = query.where(RefundAttempt.patient_id == patient_id)
+        query = unsettled_attempt_ids(RefundAttempt, clinic_id, patient_id)
         if payment_id is not None:
             query = query.where(RefundAttempt.payment_id == payment_id)
         with self.db.reading() as s:
@@ -224,14 +225,11 @@ class CardRefunds:
 
     def _record_refund(self, actor: Actor | None, attempt_id: uuid.UUID,
                        stripe_refund_id: str) -> RefundOutcome:
-        for _try in range(2):
-            try:
-                with self._lock, self.db.transaction() as s:
-                    return self._record_refund_in(s, actor, attempt_id, stripe_refund_id)
-            except IntegrityError:
-                continue
-        with self.db.reading() as s:
-            return self._refund_outcome(s, s.get_one(RefundAttempt, attempt_id))
+        return record_once(
+            self.db, self._lock,
+            lambda s: self._record_refund_in(s, actor, attempt_id, stripe_refund_id),
+            lambda s: self._refund_outcome(s, s.get_one(RefundAttempt, attempt_id)),
+        )
 
     def _record_refund_in(self, s: Session, actor: Actor | None, attempt_id: uuid.UUID,
                           stripe_refund_id: str) -> RefundOutcome:
@@ -288,11 +286,7 @@ class CardRefunds:
                 return self._refund_outcome(s, attempt)
             if status is attempt.status:
                 return self._refund_outcome(s, attempt, message=message)
-            attempt.status = status
-            attempt.failure_code = code[:64]
-            attempt.failure_message = message
-            if status not in UNSETTLED:
-                attempt.settled_at = self.db.clock.now()
+            mark_attempt(attempt, status, code, message, self.db.clock)
             audit.record(
                 s, actor, "card.refund_" + ("unknown" if status is AttemptStatus.UNKNOWN
                                             else "failed"),

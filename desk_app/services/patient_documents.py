@@ -143,14 +143,13 @@ class PatientDocumentsService:
             today = clinic_today(self.db.clock, branding.time_zone)
         from desk_app.services.documents.statement import build_statement, period_text
 
-        data = build_statement(branding, patient, statement, today)
-        return PdfDocument(
-            kind="statement",
-            title=f"Statement of account, {period_text(statement, branding)}",
-            filename=f"statement-{start.isoformat()}-to-{end.isoformat()}.pdf",
-            data=data,
-            reference=f"{start.isoformat()} to {end.isoformat()}",
-            amount_cents=statement.closing_cents,
+        return _period_document(
+            "statement",
+            f"Statement of account, {period_text(statement, branding)}",
+            start,
+            end,
+            build_statement(branding, patient, statement, today),
+            statement.closing_cents,
         )
 
     def superbill(self, actor: Actor, patient_id: uuid.UUID, start: date, end: date) -> PdfDocument:
@@ -164,14 +163,13 @@ class PatientDocumentsService:
             today = clinic_today(self.db.clock, branding.time_zone)
         from desk_app.services.documents.superbill import build_superbill
 
-        data = build_superbill(branding, patient, services, start, end, today)
-        return PdfDocument(
-            kind="superbill",
-            title=f"Superbill, {start.isoformat()} to {end.isoformat()}",
-            filename=f"superbill-{start.isoformat()}-to-{end.isoformat()}.pdf",
-            data=data,
-            reference=f"{start.isoformat()} to {end.isoformat()}",
-            amount_cents=services.charges_cents,
+        return _period_document(
+            "superbill",
+            f"Superbill, {start.isoformat()} to {end.isoformat()}",
+            start,
+            end,
+            build_superbill(branding, patient, services, start, end, today),
+            services.charges_cents,
         )
 
     # ----- email -------------------------------------------------------------------------
@@ -245,6 +243,20 @@ def _check_document_period(start: date, end: date) -> None:
     check_period(start, end)
     if (end - start).days > MAX_PERIOD_DAYS:
         raise ValidationError("Choose a period of at most ten years.", "period")
+
+
+def _period_document(
+    kind: str, title: str, start: date, end: date, data: bytes, amount_cents: int
+) -> PdfDocument:
+    """A statement or superbill: its file is named, and it is referred to, by its period."""
+    return PdfDocument(
+        kind=kind,
+        title=title,
+        filename=f"{kind}-{start.isoformat()}-to-{end.isoformat()}.pdf",
+        data=data,
+        reference=f"{start.isoformat()} to {end.isoformat()}",
+        amount_cents=amount_cents,
+    )
 
 
 def _email_body(branding: Branding, first_name: str, document: PdfDocument) -> str:

@@ -22,12 +22,13 @@ import pytest
 from sqlalchemy import select
 
 from desk_app.models import AttemptStatus, CardOnFile, StripeCustomer
-from desk_app.services.card_payments import ChargeOutcome, ChosenInvoices, WholeBalance
+from desk_app.services.card_payments import ChargeOutcome, ChosenInvoices
 from desk_app.services.clock import FixedClock
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict
 from desk_app.services.registry import Services
 from desk_app.services.stripe_gateway import StripeGatewayFactory
+from tests.cards.charging import charge_whole_balance
 from tests.cards.crash_child import CRASH_EXIT
 from tests.db_fixtures import _truncate_all as truncate_all
 from tests.fault_proxy import Fault, FaultProxy
@@ -56,7 +57,7 @@ def test_stripe_charged_but_the_answer_was_lost(proxied_clinic: CardClinic,
     c = proxied_clinic
     card = c.add_card()
     fault_proxy.arm(fault)
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert [e.fault for e in fault_proxy.events if e.path == "/v1/payment_intents"] == [fault]
     _exactly_once(c, outcome)
 
@@ -96,7 +97,7 @@ def test_startup_reconciles_what_could_not_be_checked(proxied_clinic: CardClinic
     card = c.add_card()
     fault_proxy.arm(Fault.DROP_RESPONSE)
     fault_proxy.arm(Fault.RESET_BEFORE, method="GET", path_prefix="/v1/charges")
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.status is AttemptStatus.UNKNOWN
     assert "could not be reached to check" in outcome.message
     assert c.local_payments() == 0 and len(c.stripe_charges()) == 1
@@ -218,7 +219,7 @@ def test_an_intent_still_processing_is_reconciled_by_its_id(proxied_clinic: Card
         "id": intent.id, "object": "payment_intent", "status": "processing",
         "amount": intent.amount, "currency": "cad", "customer": customer,
         "latest_charge": None, "metadata": {}})
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.status is AttemptStatus.UNKNOWN and c.local_payments() == 0
     assert c.attempts()[0].stripe_payment_intent_id == intent.id
     report = c.services.card_payments.reconcile_unknown(c.desk)

@@ -20,6 +20,7 @@ from desk_app.models import (
 from desk_app.services.card_payments import ChargeAmount, ChosenInvoices, WholeBalance
 from desk_app.services.errors import Conflict, PermissionDenied, ValidationError
 from desk_app.services.payment_accounts import PaymentAccountInput
+from tests.cards.charging import charge_whole_balance
 from tests.fault_proxy import Fault, FaultProxy
 from tests.stripe_fixtures import (
     DECLINES_ON_CHARGE,
@@ -44,7 +45,7 @@ def test_charge_the_whole_balance(card_clinic: CardClinic) -> None:
     plan = c.services.card_payments.plan(c.desk, c.patient_id, WholeBalance())
     assert plan.amount_cents == owing and plan.to_credit_cents == 0
     assert [i for i, _, _ in plan.invoices] == [c.invoice_id, second]
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.succeeded, outcome.message
     assert outcome.amount_cents == owing and outcome.to_credit_cents == 0
     assert set(outcome.applied) == {c.invoice_id, second}
@@ -145,12 +146,12 @@ def test_a_decline_records_nothing_as_paid(card_clinic: CardClinic) -> None:
     c = card_clinic
     card = c.add_card(DECLINES_ON_CHARGE)
     owing = c.owing()
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.status is AttemptStatus.FAILED and outcome.failure_code == "card_declined"
     assert "The card was declined" in outcome.message and "Nothing was charged" in outcome.message
     assert c.owing() == owing and c.local_payments() == 0 and c.stripe_charges() == []
     # Nothing unsettled: the desk may try again (or another card) right away.
-    again = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    again = charge_whole_balance(c, card)
     assert again.status is AttemptStatus.FAILED
     with c.db.reading() as s:
         assert "card.charge_failed" in s.scalars(select(AuditEvent.action)).all()
@@ -159,7 +160,7 @@ def test_a_decline_records_nothing_as_paid(card_clinic: CardClinic) -> None:
 def test_3d_secure_at_localstripe_needs_the_patient(card_clinic: CardClinic) -> None:
     c = card_clinic
     card = c.add_card(THREE_D_SECURE)
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.needs_authentication and outcome.failure_code == "authentication_required"
     assert "pay-balance link" in outcome.message
     assert c.local_payments() == 0 and c.stripe_charges() == []
@@ -192,7 +193,7 @@ def test_real_stripe_shaped_failures(proxied_clinic: CardClinic, fault_proxy: Fa
     c = proxied_clinic
     card = c.add_card()
     fault_proxy.arm(Fault.RESPOND, status=402, body=body)
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.status is status
     assert words in outcome.message and "Nothing was charged" in outcome.message
     assert c.local_payments() == 0 and c.stripe_charges() == []
@@ -202,7 +203,7 @@ def test_an_expired_card_is_refused_before_stripe(card_clinic: CardClinic) -> No
     c = card_clinic
     card = c.add_card(exp_month=10, exp_year=2026)
     with pytest.raises(ValidationError, match="expired"):
-        c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+        charge_whole_balance(c, card)
     assert c.attempts() == []
 
 
@@ -227,7 +228,7 @@ def test_unreachable_stripe_charges_nothing(proxied_clinic: CardClinic,
     c = proxied_clinic
     card = c.add_card()
     fault_proxy.close()  # nothing listens there any more: connection refused
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     assert outcome.status is AttemptStatus.FAILED and outcome.failure_code == "not_sent"
     assert "NOT charged" in outcome.message and "try again" in outcome.message
     assert c.local_payments() == 0 and c.stripe_charges() == []
@@ -236,7 +237,7 @@ def test_unreachable_stripe_charges_nothing(proxied_clinic: CardClinic,
 def test_every_money_action_is_audited_without_card_data(card_clinic: CardClinic) -> None:
     c = card_clinic
     card = c.add_card()
-    outcome = c.services.card_payments.charge_card(c.desk, c.patient_id, card.id, WholeBalance())
+    outcome = charge_whole_balance(c, card)
     with c.db.transaction() as s:
         events = {e.action: e for e in s.scalars(select(AuditEvent))}
         attempt = s.get_one(ChargeAttempt, outcome.attempt_id)

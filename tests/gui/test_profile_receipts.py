@@ -60,6 +60,23 @@ def payments_on_days(
     clock.set(datetime(2026, 11, 21, 19, 0, tzinfo=UTC))
 
 
+def zoe_paid_on_account(services: Services, actor: Actor) -> uuid.UUID:
+    """Zoë, with $42.00 paid in cash and held on account."""
+    patient = new_zoe(services, actor)
+    services.ledger.record_payment(actor, patient, PaymentMethod.CASH, 4200)
+    return patient
+
+
+def zoe_paid_daily(
+    qtbot: QtBot, ctx: ViewContext, services: Services, actor: Actor, clock: FixedClock,
+    days: int,
+) -> ProfileView:  # fmt: skip
+    """Zoë's Receipts tab, after `payments_on_days` of payments on account."""
+    patient = new_zoe(services, actor)
+    payments_on_days(services, actor, clock, patient, days)
+    return receipts_view(qtbot, ctx, patient)
+
+
 def receipts_view(qtbot: QtBot, ctx: ViewContext, patient: uuid.UUID) -> ProfileView:
     view = open_profile(qtbot, ctx, patient, "Receipts")
     qtbot.waitUntil(lambda: view.receipts.page is not None, timeout=10_000)
@@ -86,9 +103,7 @@ def test_receipts_show_ten_to_a_page_newest_payment_first(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     clock: FixedClock,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    payments_on_days(demo_services, front_desk, clock, patient, 12)
-    view = receipts_view(qtbot, view_ctx, patient)
+    view = zoe_paid_daily(qtbot, view_ctx, demo_services, front_desk, clock, 12)
     tab = view.receipts
 
     assert amounts(view) == [f"${10 + d / 100:.2f}" for d in range(11, 1, -1)]
@@ -109,9 +124,7 @@ def test_filter_by_payment_date_and_blank_shows_all(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     clock: FixedClock,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    payments_on_days(demo_services, front_desk, clock, patient, 12)
-    view = receipts_view(qtbot, view_ctx, patient)
+    view = zoe_paid_daily(qtbot, view_ctx, demo_services, front_desk, clock, 12)
     tab = view.receipts
 
     named(view, QLineEdit, "From").setText("2026-11-03")
@@ -140,9 +153,7 @@ def test_download_page_saves_the_pages_receipts_in_one_pdf(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     clock: FixedClock, tmp_path: Path,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    payments_on_days(demo_services, front_desk, clock, patient, 12)
-    view = receipts_view(qtbot, view_ctx, patient)
+    view = zoe_paid_daily(qtbot, view_ctx, demo_services, front_desk, clock, 12)
     target = tmp_path / "chosen" / "page-one.pdf"
     target.parent.mkdir()
 
@@ -191,8 +202,7 @@ def test_save_as_pdf_writes_the_receipt_where_chosen(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    demo_services.ledger.record_payment(front_desk, patient, PaymentMethod.CASH, 4200)
+    patient = zoe_paid_on_account(demo_services, front_desk)
     view = receipts_view(qtbot, view_ctx, patient)
     target = tmp_path / "zoe-receipt.pdf"
 
@@ -208,8 +218,7 @@ def test_print_with_no_printer_says_so_and_offers_to_save_instead(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    demo_services.ledger.record_payment(front_desk, patient, PaymentMethod.CASH, 4200)
+    patient = zoe_paid_on_account(demo_services, front_desk)
     view = receipts_view(qtbot, view_ctx, patient)
     view.receipts.documents.printers = NoPrinters()
 
@@ -254,8 +263,7 @@ def test_print_sends_the_receipt_to_the_default_printer_exactly_as_it_looks(
 def test_print_preview_shows_the_pages(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor
 ) -> None:
-    patient = new_zoe(demo_services, front_desk)
-    demo_services.ledger.record_payment(front_desk, patient, PaymentMethod.CASH, 4200)
+    patient = zoe_paid_on_account(demo_services, front_desk)
     document = demo_services.documents.payment_receipts(
         front_desk, patient, demo_services.receipts.receipts(front_desk, patient)[:1]
     )
@@ -272,8 +280,7 @@ def test_email_with_no_provider_saves_to_the_outbox_and_says_so(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     demo_db: Database,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    demo_services.ledger.record_payment(front_desk, patient, PaymentMethod.CASH, 4200)
+    patient = zoe_paid_on_account(demo_services, front_desk)
     view = receipts_view(qtbot, view_ctx, patient)
 
     click(qtbot, view, "Email…")
@@ -322,8 +329,7 @@ def test_email_goes_through_the_clinics_smtp_server(
 def test_a_typo_in_the_address_is_shown_under_the_field(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor
 ) -> None:
-    patient = new_zoe(demo_services, front_desk)
-    demo_services.ledger.record_payment(front_desk, patient, PaymentMethod.CASH, 4200)
+    patient = zoe_paid_on_account(demo_services, front_desk)
     view = receipts_view(qtbot, view_ctx, patient)
     click(qtbot, view, "Email…")
     dialog = open_dialog(qtbot, view, EmailDialog)
@@ -338,9 +344,7 @@ def test_statement_for_a_period_opens_in_the_preview(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
     clock: FixedClock,
 ) -> None:  # fmt: skip
-    patient = new_zoe(demo_services, front_desk)
-    payments_on_days(demo_services, front_desk, clock, patient, 3)
-    view = receipts_view(qtbot, view_ctx, patient)
+    view = zoe_paid_daily(qtbot, view_ctx, demo_services, front_desk, clock, 3)
     assert not named_or_none(view, "Superbill…")  # a Canadian clinic
 
     click(qtbot, view, "Statement…")

@@ -14,19 +14,20 @@ from desk_app.services.documents.layout import (
     CELL,
     build_pdf,
     day,
-    facts_block,
     header,
     item_table,
     money,
-    note,
-    party_block,
     practitioner_cell,
-    section_title,
     text,
     totals,
-    two_columns,
 )
 from desk_app.services.documents.parties import Branding, Party
+from desk_app.services.documents.sections import (
+    closing_note,
+    parties_row,
+    payments_table,
+    section_heading,
+)
 from desk_app.services.invoice_details import InvoiceDetail
 
 
@@ -45,16 +46,16 @@ def build_invoice_receipt(
     )
     status = "Paid in full" if invoice.balance_cents <= 0 else "Balance owing"
     story.append(
-        two_columns(
+        parties_row(
             branding,
-            party_block("Patient", patient, branding, birth_date=True),
-            facts_block(
-                [
-                    ("Invoice no.", invoice.number),
-                    ("Invoice date", day(invoice.issued_at, branding)),
-                    ("Status", status),
-                ]
-            ),
+            "Patient",
+            patient,
+            [
+                ("Invoice no.", invoice.number),
+                ("Invoice date", day(invoice.issued_at, branding)),
+                ("Status", status),
+            ],
+            birth_date=True,
         )
     )
     providers = invoice.practitioners
@@ -63,7 +64,7 @@ def build_invoice_receipt(
         for who in providers:
             reg = f" · Registration {who.registration_number}" if who.registration_number else ""
             story.append(text(f"Provided by {who.label}{reg}", CELL))
-    story += [Spacer(1, 14), section_title("Services"), Spacer(1, 4)]
+    story += section_heading("Services", 14)
     rows = [
         [
             day(line.service_date, branding),
@@ -96,32 +97,18 @@ def build_invoice_receipt(
     story.append(
         totals(branding, figures, ("Balance owing", money(invoice.balance_cents, branding)))
     )
-    story += [Spacer(1, 14), section_title("Payments applied"), Spacer(1, 4)]
+    story += section_heading("Payments applied", 14)
     story.append(
-        item_table(
+        payments_table(
             branding,
-            ["Payment date", "Method", "Reference", "Amount applied"],
-            [
-                [
-                    day(p.paid_at, branding),
-                    p.method.label,
-                    p.reference,
-                    money(p.amount_cents, branding),
-                ]
-                for p in invoice.payments
-            ],
-            [0.2, 0.25, 0.35, 0.2],
-            amount_columns=[3],
-            plain_columns=[0, 1],
+            invoice.payments,
+            amount_heading="Amount applied",
             empty="No payment is applied to this invoice yet.",
         )
     )
-    story += [
-        Spacer(1, 18),
-        note(
-            "A detailed receipt for your insurer: each service with its date and the "
-            "practitioner who provided it, with their registration number, and the payments "
-            "applied to this invoice."
-        ),
-    ]
+    story += closing_note(
+        "A detailed receipt for your insurer: each service with its date and the "
+        "practitioner who provided it, with their registration number, and the payments "
+        "applied to this invoice."
+    )
     return build_pdf(branding, f"Receipt for invoice {invoice.number}", story)

@@ -9,23 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Flowable
 
 from desk_app.services.documents.layout import (
     build_pdf,
     day,
-    facts_block,
     header,
     item_table,
     money,
-    note,
-    party_block,
     practitioner_cell,
-    section_title,
     totals,
-    two_columns,
 )
 from desk_app.services.documents.parties import Branding, Party, Practitioner
+from desk_app.services.documents.sections import closing_note, parties_row, section_heading
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +63,8 @@ def build_package_visit_receipt(branding: Branding, patient: Party, visit: Packa
     ]
     if visit.expires_on is not None:
         facts.append(("Expires", day(visit.expires_on, branding)))
-    story.append(
-        two_columns(
-            branding,
-            party_block("Patient", patient, branding, birth_date=False),
-            facts_block(facts),
-        )
-    )
-    story += [Spacer(1, 16), section_title("Visit"), Spacer(1, 4)]
+    story.append(parties_row(branding, "Patient", patient, facts, birth_date=False))
+    story += section_heading("Visit", 16)
     value = money(visit.value_cents, branding) if visit.value_cents is not None else "—"
     story.append(
         item_table(
@@ -102,11 +92,8 @@ def build_package_visit_receipt(branding: Branding, patient: Party, visit: Packa
             ("Uses remaining", visit.remaining_text),
         )
     )
-    story += [
-        Spacer(1, 18),
-        note(
-            "This visit was paid with your package; no payment was taken for it. "
-            "Please keep this receipt for your records."
-        ),
-    ]
+    story += closing_note(
+        "This visit was paid with your package; no payment was taken for it. "
+        "Please keep this receipt for your records."
+    )
     return build_pdf(branding, f"Package visit receipt {visit.number}", story)

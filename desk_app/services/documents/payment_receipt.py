@@ -13,17 +13,14 @@ from reportlab.platypus import Flowable, PageBreak, Spacer
 from desk_app.services.documents.layout import (
     build_pdf,
     day,
-    facts_block,
     header,
     item_table,
     money,
     note,
-    party_block,
-    section_title,
     totals,
-    two_columns,
 )
 from desk_app.services.documents.parties import Branding, Party
+from desk_app.services.documents.sections import parties_row, section_heading
 from desk_app.services.receipts import Receipt, ReceiptKind
 
 CREDIT_TEXT = "Payment held as account credit, for future visits and purchases"
@@ -48,17 +45,10 @@ def payment_receipt_story(branding: Branding, patient: Party, receipt: Receipt) 
     if receipt.from_credit:
         facts.insert(1, ("Applied on", day(receipt.applied_at, branding)))
     story.append(
-        two_columns(
-            branding,
-            party_block("Received from", patient, branding, birth_date=False),
-            facts_block(facts),
-            split=0.5,
-        )
+        parties_row(branding, "Received from", patient, facts, birth_date=False, split=0.5)
     )
-    story.append(Spacer(1, 16))
     if receipt.kind == ReceiptKind.ON_ACCOUNT:
-        story.append(section_title("Held on account"))
-        story.append(Spacer(1, 4))
+        story += section_heading("Held on account", 16)
         story.append(
             item_table(
                 branding,
@@ -69,8 +59,7 @@ def payment_receipt_story(branding: Branding, patient: Party, receipt: Receipt) 
             )
         )
     else:
-        story.append(section_title("Applied to"))
-        story.append(Spacer(1, 4))
+        story += section_heading("Applied to", 16)
         rows = [
             [
                 line.invoice_number,

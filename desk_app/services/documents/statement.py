@@ -6,19 +6,9 @@ from datetime import date
 
 from reportlab.platypus import Flowable, Spacer
 
-from desk_app.services.documents.layout import (
-    build_pdf,
-    day,
-    facts_block,
-    header,
-    item_table,
-    money,
-    note,
-    party_block,
-    totals,
-    two_columns,
-)
+from desk_app.services.documents.layout import build_pdf, day, header, item_table, money, totals
 from desk_app.services.documents.parties import Branding, Party
+from desk_app.services.documents.sections import closing_note, parties_row
 from desk_app.services.statements import Statement
 
 
@@ -50,13 +40,7 @@ def build_statement(
     if statement.refunds_cents:
         facts.append(("Refunds", money(statement.refunds_cents, branding)))
     facts.append(("Closing balance", money(statement.closing_cents, branding)))
-    story.append(
-        two_columns(
-            branding,
-            party_block("Statement for", patient, branding, birth_date=False),
-            facts_block(facts),
-        )
-    )
+    story.append(parties_row(branding, "Statement for", patient, facts, birth_date=False))
     story.append(Spacer(1, 16))
     rows: list[list[str]] = [
         [day(statement.start, branding), "", "Opening balance", "", "",
@@ -97,11 +81,8 @@ def build_statement(
             closing_line(statement, branding),
         )
     )
-    story += [
-        Spacer(1, 18),
-        note(
-            "The balance is what was invoiced less what was paid. A negative balance is credit "
-            "held on your account for future visits. Please contact us with any questions."
-        ),
-    ]
+    story += closing_note(
+        "The balance is what was invoiced less what was paid. A negative balance is credit "
+        "held on your account for future visits. Please contact us with any questions."
+    )
     return build_pdf(branding, f"Statement of account, {period}", story)

@@ -24,12 +24,12 @@ from desk_app.services.documents.layout import (
     note,
     party_block,
     practitioner_cell,
-    section_title,
     text,
     totals,
     two_columns,
 )
 from desk_app.services.documents.parties import Branding, Party
+from desk_app.services.documents.sections import payments_table, section_heading
 from desk_app.services.invoice_details import ServicesInPeriod
 
 
@@ -67,7 +67,7 @@ def build_superbill(
         )
     )
     story += [Spacer(1, 10), *providers]
-    story += [Spacer(1, 14), section_title("Services"), Spacer(1, 4)]
+    story += section_heading("Services", 14)
     rows = [
         [
             day(line.service_date, branding),
@@ -103,25 +103,8 @@ def build_superbill(
         )
     )
     if services.payments:
-        story += [Spacer(1, 12), section_title("Payments"), Spacer(1, 4)]
-        story.append(
-            item_table(
-                branding,
-                ["Payment date", "Method", "Reference", "Amount"],
-                [
-                    [
-                        day(p.paid_at, branding),
-                        p.method.label,
-                        p.reference,
-                        money(p.amount_cents, branding),
-                    ]
-                    for p in services.payments
-                ],
-                [0.2, 0.25, 0.35, 0.2],
-                amount_columns=[3],
-                plain_columns=[0, 1],
-            )
-        )
+        story += section_heading("Payments", 12)
+        story.append(payments_table(branding, services.payments))
     story += [
         Spacer(1, 26),
         two_columns(
