@@ -34,3 +34,25 @@ def test_seed_command_builds_a_clinic(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "desk_app", "seed", "--db", str(target)],
                            cwd=ROOT, capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_start_up_leaves_slow_libraries_unimported(tmp_path: Path) -> None:
+    """Opening a current database and building the main window's modules and the services
+    imports none of the libraries only some actions need (each costs 40-200 ms of start-up)."""
+    from desk_app.services.db import Database
+
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    Database(url).dispose()  # created and migrated here, so the child finds it current
+    code = (
+        "import sys\n"
+        "import desk_app.views.startup, desk_app.views.main_window\n"
+        "from desk_app.services.db import Database\n"
+        "from desk_app.services.registry import Services\n"
+        "db = Database(sys.argv[1]); Services.build(db); db.dispose()\n"
+        "slow = {'alembic', 'stripe', 'keyring', 'reportlab', 'PIL', 'requests', 'aiohttp'}\n"
+        "print(sorted(slow & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, url], cwd=ROOT, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

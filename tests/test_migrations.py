@@ -11,7 +11,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from desk_app.models import Base
-from desk_app.services.db import Database, downgrade, head_revision, make_engine, migrate
+from desk_app.services.db import (
+    HEAD_REVISION,
+    Database,
+    downgrade,
+    head_revision,
+    make_engine,
+    migrate,
+    schema_is_current,
+)
 from desk_app.services.demo import create_demo_clinic
 from tests.pgcluster import PgCluster
 
@@ -70,4 +78,22 @@ def test_upgrading_a_clinic_with_history_keeps_every_row(tmp_path: Path) -> None
     assert _diff(db.engine) == []
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    """Database skips Alembic when a database is at HEAD_REVISION: a new migration must move it."""
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_behind_the_head_is_migrated_on_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'behind.sqlite3'}"
+    engine = make_engine(url)
+    assert not schema_is_current(engine)  # no alembic_version table yet
+    migrate(engine, "0003")
+    assert not schema_is_current(engine)
+    engine.dispose()
+    db = Database(url)
+    assert schema_is_current(db.engine)
+    assert db.schema_revision() == HEAD_REVISION
     db.dispose()

@@ -64,7 +64,12 @@ class Invoice(Versioned, Base):
 
     @property
     def number(self) -> str:
-        return f"{self.workstation}-{self.seq:05d}"
+        return invoice_number(self.workstation, self.seq)
+
+
+def invoice_number(workstation: str, seq: int) -> str:
+    """Invoice.number from the column values (for reads that select columns)."""
+    return f"{workstation}-{seq:05d}"
 
 
 class InvoiceLine(AppendOnly, Base):

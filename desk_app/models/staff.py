@@ -32,4 +32,9 @@ class Staff(Versioned, Base):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name_of(self.first_name, self.last_name)
+
+
+def full_name_of(first_name: str, last_name: str) -> str:
+    """Staff.full_name from the column values."""
+    return f"{first_name} {last_name}".strip()

@@ -5,23 +5,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk_app.models.appointment import Appointment
-from desk_app.models.billing import Invoice, InvoiceLine
+from desk_app.models.billing import Invoice, InvoiceLine, invoice_number
 from desk_app.models.catalog import TreatmentType
 from desk_app.models.clinic import Clinic, Location
 from desk_app.models.enums import AppointmentStatus, InvoiceStatus, Role
 from desk_app.models.patient import Patient
-from desk_app.models.staff import Staff
+from desk_app.models.staff import Staff, full_name_of
 from desk_app.services import audit
 from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_local_to_utc, to_clinic_time
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.permissions import Permission, require
+from desk_app.services.row_ids import Ids, raw_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,13 @@ class BookingOptions:
 
 
 def practitioner_label(staff: Staff) -> str:
-    return f"{staff.full_name}, {staff.title}" if staff.title else staff.full_name
+    return practitioner_label_of(staff.first_name, staff.last_name, staff.title)
+
+
+def practitioner_label_of(first_name: str, last_name: str, title: str) -> str:
+    """practitioner_label from the column values: "Daniel Okoye, RMT"."""
+    full_name = full_name_of(first_name, last_name)
+    return f"{full_name}, {title}" if title else full_name
 
 
 class AppointmentService:
@@ -99,11 +107,29 @@ class AppointmentService:
             return BookingOptions(practitioners, treatments, locations, clinic.time_zone)
 
     def for_patient(self, actor: Actor, patient_id: uuid.UUID) -> PatientAppointments:
+        """The patient's visits: upcoming (soonest first) and history (latest first).
+
+        Read as columns, not entities, with ids as stored (services.row_ids): years of visits
+        make thousands of objects otherwise.
+        """
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
-            tz = s.get_one(Clinic, actor.clinic_id).time_zone
-            rows = s.execute(
-                select(Appointment, Staff, TreatmentType, Location)
+            conn = s.connection()  # Core: plain column rows need no ORM row handling
+            tz = conn.execute(
+                select(Clinic.time_zone).where(Clinic.id == actor.clinic_id)
+            ).scalar_one()
+            rows = conn.execute(
+                select(
+                    raw_id(Appointment.id),
+                    Appointment.starts_at,
+                    Appointment.ends_at,
+                    Appointment.status,
+                    Staff.first_name,
+                    Staff.last_name,
+                    Staff.title,
+                    TreatmentType.name.label("treatment"),
+                    Location.name.label("location"),
+                )
                 .join(Staff, Staff.id == Appointment.practitioner_id)
                 .join(TreatmentType, TreatmentType.id == Appointment.treatment_type_id)
                 .join(Location, Location.id == Appointment.location_id)
@@ -111,9 +137,9 @@ class AppointmentService:
                 .order_by(Appointment.starts_at)
             ).all()
             invoiced = {
-                aid: f"{ws}-{seq:05d}"
-                for aid, ws, seq in s.execute(
-                    select(InvoiceLine.appointment_id, Invoice.workstation, Invoice.seq)
+                aid: invoice_number(ws, seq)
+                for aid, ws, seq in conn.execute(
+                    select(raw_id(InvoiceLine.appointment_id), Invoice.workstation, Invoice.seq)
                     .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
                     .where(
                         Invoice.patient_id == patient_id,
@@ -122,24 +148,31 @@ class AppointmentService:
                     )
                 )
             }
-            now = self.db.clock.now()
-            upcoming: list[AppointmentRow] = []
-            history: list[AppointmentRow] = []
-            for appt, staff, treatment, location in rows:
-                row = AppointmentRow(
-                    id=appt.id,
-                    starts_at=to_clinic_time(appt.starts_at, tz),
-                    ends_at=to_clinic_time(appt.ends_at, tz),
-                    practitioner=practitioner_label(staff),
-                    treatment=treatment.name,
-                    location=location.name,
-                    status=appt.status,
-                    invoice_number=invoiced.get(appt.id, ""),
-                )
-                is_upcoming = appt.ends_at >= now and appt.status == AppointmentStatus.BOOKED
-                (upcoming if is_upcoming else history).append(row)
-            history.reverse()
-            return PatientAppointments(upcoming, history)
+        now = self.db.clock.now()
+        zone = ZoneInfo(tz)
+        uid = Ids()
+        labels: dict[tuple[str, str, str], str] = {}
+        upcoming: list[AppointmentRow] = []
+        history: list[AppointmentRow] = []
+        for appt in rows:
+            who = (appt.first_name, appt.last_name, appt.title)
+            label = labels.get(who)
+            if label is None:
+                label = labels[who] = practitioner_label_of(*who)
+            row = AppointmentRow(
+                id=uid(appt.id),
+                starts_at=appt.starts_at.astimezone(zone),
+                ends_at=appt.ends_at.astimezone(zone),
+                practitioner=label,
+                treatment=appt.treatment,
+                location=appt.location,
+                status=appt.status,
+                invoice_number=invoiced.get(appt.id, ""),
+            )
+            is_upcoming = appt.ends_at >= now and appt.status == AppointmentStatus.BOOKED
+            (upcoming if is_upcoming else history).append(row)
+        history.reverse()
+        return PatientAppointments(upcoming, history)
 
     def book(
         self,

@@ -184,7 +184,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "consent_emails", "marketing_opt_in", "notes", "archived", "sort_key",
         "created_at", "updated_at", "version",
     ),
-    "patient_search_token": ("patient_id", "token"),
+    "patient_search_token": ("patient_id", "token", "sort_key"),
     "appointment": (
         "id", "clinic_id", "patient_id", "practitioner_id", "treatment_type_id", "location_id",
         "starts_at", "ends_at", "status", "notes", "created_at", "updated_at", "version",
@@ -766,7 +766,7 @@ def _build_patients(
         )  # fmt: skip
         # tokens_for is a union over the fields, so the names' part is made once per name.
         own = tokens_for(PatientSearchFields("", "", "", dob, mobile, "", email))
-        add_tokens((patient_id, t) for t in sorted(own | name_tokens))
+        add_tokens((patient_id, t, key) for t in sorted(own | name_tokens))
         practitioner, discipline = cat.practitioners[rnd.randrange(len(cat.practitioners))]
         treatments = cat.treatments[discipline]
         visits = rnd.randrange(0, 13) if count <= 5000 else rnd.randrange(0, 6)
@@ -881,6 +881,7 @@ def add_patient_with_history(
     now_text = _ts(now)
     seq = int(last_seq or 0)
     split = payments - invoices  # invoices paid in two parts
+    history_key = sort_key("Longhistory", "Harriet")
     with _writer(db) as out:
         patient_id = out.add(
             "patient",
@@ -903,7 +904,7 @@ def add_patient_with_history(
                 "marketing_opt_in": 0,
                 "notes": "",
                 "archived": 0,
-                "sort_key": sort_key("Longhistory", "Harriet"),
+                "sort_key": history_key,
                 **_stamp(now_text),
             },
         )
@@ -916,7 +917,9 @@ def add_patient_with_history(
             "",
             "harriet.longhistory@mail.example",
         )
-        out.rows["patient_search_token"].extend((patient_id, t) for t in sorted(tokens_for(fields)))
+        out.rows["patient_search_token"].extend(
+            (patient_id, t, history_key) for t in sorted(tokens_for(fields))
+        )
         span = 365 * years
         days = sorted(rnd.randrange(1, span) for _ in range(invoices))
         for i, ago in enumerate(reversed(days)):

@@ -20,7 +20,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desk_app.models.billing import Allocation, Invoice, InvoiceLine, Payment, Refund
+from desk_app.models.billing import (
+    Allocation,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Refund,
+    invoice_number,
+)
 from desk_app.models.clinic import Clinic
 from desk_app.models.enums import CollectedBy, InvoiceStatus, PaymentMethod
 from desk_app.models.money import format_money
@@ -31,6 +38,7 @@ from desk_app.services.actor import Actor
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.permissions import Permission, require
+from desk_app.services.row_ids import Ids, raw_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +187,9 @@ def patient_balance(s: Session, patient_id: uuid.UUID, currency: str) -> Patient
     )
 
 
-def _payment_label(p: Payment, currency: str) -> str:
-    return f"{p.method.label} {format_money(p.amount_cents, currency)} on {p.received_at:%Y-%m-%d}"
+def _payment_label(method: PaymentMethod, money: str, received_at: datetime) -> str:
+    """How an allocation names its payment: "Debit $85.00 on 2026-11-21"."""
+    return f"{method.label} {money} on {received_at.date().isoformat()}"
 
 
 class LedgerService:
@@ -188,7 +197,7 @@ class LedgerService:
         self.db = db
 
     def currency(self, s: Session, actor: Actor) -> str:
-        return s.get_one(Clinic, actor.clinic_id).currency
+        return s.execute(select(Clinic.currency).where(Clinic.id == actor.clinic_id)).scalar_one()
 
     def balance(self, actor: Actor, patient_id: uuid.UUID) -> PatientBalance:
         require(actor, Permission.VIEW_PATIENTS)
@@ -196,102 +205,130 @@ class LedgerService:
             return patient_balance(s, patient_id, self.currency(s, actor))
 
     def billing_summary(self, actor: Actor, patient_id: uuid.UUID) -> BillingSummary:
-        """Everything the Billing tab shows: invoices, payments and what is applied where."""
+        """Everything the Billing tab shows: invoices, payments and what is applied where.
+
+        Read as columns, not entities, with ids as stored (services.row_ids): a long history
+        has thousands of rows, and building objects for them cost several times the queries.
+        """
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
             currency = self.currency(s, actor)
-            invoices = list(
-                s.scalars(
-                    select(Invoice)
-                    .where(Invoice.patient_id == patient_id)
-                    .order_by(Invoice.issued_at.desc(), Invoice.seq.desc())
-                )
+            # Through Core, not the ORM: plain column rows need none of the ORM's row handling.
+            conn = s.connection()
+            first_line = (
+                select(InvoiceLine.description)
+                .where(InvoiceLine.invoice_id == Invoice.id, InvoiceLine.position == 0)
+                .limit(1)
+                .scalar_subquery()
             )
-            payments = list(
-                s.scalars(
-                    select(Payment)
-                    .where(Payment.patient_id == patient_id)
-                    .order_by(Payment.received_at.desc())
+            invoices = conn.execute(
+                select(
+                    raw_id(Invoice.id),
+                    Invoice.workstation,
+                    Invoice.seq,
+                    Invoice.issued_at,
+                    Invoice.total_cents,
+                    Invoice.status,
+                    first_line.label("description"),
                 )
-            )
-            allocations = list(
-                s.scalars(
-                    select(Allocation)
-                    .where(Allocation.patient_id == patient_id)
-                    .order_by(Allocation.created_at.desc())
+                .where(Invoice.patient_id == patient_id)
+                .order_by(Invoice.issued_at.desc(), Invoice.seq.desc())
+            ).all()
+            payments = conn.execute(
+                select(
+                    raw_id(Payment.id),
+                    Payment.received_at,
+                    Payment.method,
+                    Payment.amount_cents,
+                    Payment.collected_by,
+                    raw_id(Payment.collected_by_staff_id),
+                    Payment.reference,
                 )
-            )
-            refunds = s.execute(
-                select(Refund.payment_id, func.sum(Refund.amount_cents))
+                .where(Payment.patient_id == patient_id)
+                .order_by(Payment.received_at.desc())
+            ).all()
+            allocations = conn.execute(
+                select(
+                    raw_id(Allocation.id),
+                    Allocation.created_at,
+                    raw_id(Allocation.payment_id),
+                    raw_id(Allocation.invoice_id),
+                    Allocation.amount_cents,
+                )
+                .where(Allocation.patient_id == patient_id)
+                .order_by(Allocation.created_at.desc())
+            ).all()
+            refunds = conn.execute(
+                select(raw_id(Refund.payment_id), func.sum(Refund.amount_cents))
                 .where(Refund.patient_id == patient_id)
                 .group_by(Refund.payment_id)
             ).all()
-            first_lines = dict(
-                s.execute(
-                    select(InvoiceLine.invoice_id, InvoiceLine.description)
-                    .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-                    .where(Invoice.patient_id == patient_id, InvoiceLine.position == 0)
-                ).all()
-            )
             staff_names = {
                 sid: f"{fn} {ln}"
-                for sid, fn, ln in s.execute(select(Staff.id, Staff.first_name, Staff.last_name))
+                for sid, fn, ln in conn.execute(
+                    select(raw_id(Staff.id), Staff.first_name, Staff.last_name)
+                )
             }
 
-            by_invoice: dict[uuid.UUID, int] = defaultdict(int)
-            by_payment: dict[uuid.UUID, int] = defaultdict(int)
-            for a in allocations:
-                by_invoice[a.invoice_id] += a.amount_cents
-                by_payment[a.payment_id] += a.amount_cents
-            refunded = {pid: int(total) for pid, total in refunds}
-            inv_rows = [
-                InvoiceRow(
-                    id=i.id,
-                    number=i.number,
-                    issued_at=i.issued_at,
-                    description=first_lines.get(i.id, ""),
-                    total_cents=i.total_cents,
-                    applied_cents=by_invoice[i.id],
-                    status=i.status,
-                )
-                for i in invoices
-            ]
-            pay_rows = [
-                PaymentRow(
-                    id=p.id,
-                    received_at=p.received_at,
-                    method=p.method,
-                    amount_cents=p.amount_cents,
-                    applied_cents=by_payment[p.id],
-                    refunded_cents=refunded.get(p.id, 0),
-                    collected_by=(
-                        "the patient"
-                        if p.collected_by == CollectedBy.PATIENT
-                        else staff_names.get(p.collected_by_staff_id or uuid.UUID(int=0), "")
-                    ),
-                    reference=p.reference,
-                )
-                for p in payments
-            ]
-            numbers = {i.id: i.number for i in invoices}
-            labels = {p.id: _payment_label(p, currency) for p in payments}
-            alloc_rows = [
-                AllocationRow(
-                    id=a.id,
-                    created_at=a.created_at,
-                    payment_id=a.payment_id,
-                    payment_label=labels.get(a.payment_id, ""),
-                    invoice_id=a.invoice_id,
-                    invoice_number=numbers.get(a.invoice_id, ""),
-                    amount_cents=a.amount_cents,
-                )
-                for a in allocations
-            ]
-            open_total = sum(r.total_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
-            open_applied = sum(r.applied_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
-            credit = sum(r.unapplied_cents for r in pay_rows)
-            balance = PatientBalance(patient_id, currency, open_total - open_applied, credit)
-            return BillingSummary(balance, inv_rows, pay_rows, alloc_rows)
+        # Dicts below are keyed by the raw ids; uid() makes the uuid.UUIDs the rows carry.
+        uid = Ids()
+        by_invoice: dict[object, int] = defaultdict(int)
+        by_payment: dict[object, int] = defaultdict(int)
+        for a in allocations:
+            by_invoice[a.invoice_id] += a.amount_cents
+            by_payment[a.payment_id] += a.amount_cents
+        refunded = {pid: int(total) for pid, total in refunds}
+        numbers = {i.id: invoice_number(i.workstation, i.seq) for i in invoices}
+        inv_rows = [
+            InvoiceRow(
+                id=uid(i.id),
+                number=numbers[i.id],
+                issued_at=i.issued_at,
+                description=i.description or "",
+                total_cents=i.total_cents,
+                applied_cents=by_invoice[i.id],
+                status=i.status,
+            )
+            for i in invoices
+        ]
+        pay_rows = [
+            PaymentRow(
+                id=uid(p.id),
+                received_at=p.received_at,
+                method=p.method,
+                amount_cents=p.amount_cents,
+                applied_cents=by_payment[p.id],
+                refunded_cents=refunded.get(p.id, 0),
+                collected_by=(
+                    "the patient"
+                    if p.collected_by == CollectedBy.PATIENT
+                    else staff_names.get(p.collected_by_staff_id, "")
+                ),
+                reference=p.reference,
+            )
+            for p in payments
+        ]
+        money = {a: format_money(a, currency) for a in {p.amount_cents for p in payments}}
+        labels = {
+            p.id: _payment_label(p.method, money[p.amount_cents], p.received_at) for p in payments
+        }
+        alloc_rows = [
+            AllocationRow(
+                id=uid(a.id),
+                created_at=a.created_at,
+                payment_id=uid(a.payment_id),
+                payment_label=labels.get(a.payment_id, ""),
+                invoice_id=uid(a.invoice_id),
+                invoice_number=numbers.get(a.invoice_id, ""),
+                amount_cents=a.amount_cents,
+            )
+            for a in allocations
+        ]
+        open_total = sum(r.total_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
+        open_applied = sum(r.applied_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
+        credit = sum(r.unapplied_cents for r in pay_rows)
+        balance = PatientBalance(patient_id, currency, open_total - open_applied, credit)
+        return BillingSummary(balance, inv_rows, pay_rows, alloc_rows)
 
     # ----- writing ---------------------------------------------------------------------------
 

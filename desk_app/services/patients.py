@@ -11,25 +11,28 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    ScalarSelect,
     Select,
     String,
     and_,
     bindparam,
     case,
     delete,
-    exists,
     func,
+    intersect,
     literal,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
 from desk_app.models.audit import AuditEvent
 from desk_app.models.clinic import Clinic
-from desk_app.models.patient import Patient, PatientSearchToken
+from desk_app.models.patient import (
+    Patient,
+    PatientSearchToken,
+    display_name_of,
+    legal_name_of,
+)
 from desk_app.services import audit
 from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_today
@@ -98,18 +101,31 @@ def refresh_search_tokens(session: Session, patient: Patient) -> None:
     )
     session.execute(delete(PatientSearchToken).where(PatientSearchToken.patient_id == patient.id))
     session.add_all(
-        PatientSearchToken(patient_id=patient.id, token=t) for t in sorted(tokens_for(fields))
+        PatientSearchToken(patient_id=patient.id, token=t, sort_key=patient.sort_key)
+        for t in sorted(tokens_for(fields))
     )
 
 
-# How search_statement picks its way of finding patients (see there). Counts are of search
-# tokens: a patient has several per term ("walsh" matches the name and the e-mail's "walsh12").
-RARE_TERM_TOKENS = 6_000  # below this, listing a term's patients is always cheap enough
-COMMON_TERM_TOKENS = 15_000  # from this on, walking in name order meets matches soon enough
-NAME_BLOCK_PATIENTS = 200  # this many sort keys starting with a term: it is a last name
+# How find_patients reads the index (see there). Counts are of search tokens: a patient
+# has several per term ("walsh" matches the name and the e-mail's "walsh12").
+COMMON_TERM_TOKENS = 20_000  # every term has this many: read patients in name order instead
+FIRST_ROWS_PER_RESULT = 4  # the rarest term's list is first read this many rows per result
+NEAR_TERM_FACTOR = 2  # other terms with up to this many times its tokens are listed too
 
 
-Bounds = list[tuple[Any, Any]]  # (lower, upper) of each alternative of a term
+Bounds = list[tuple[Any, Any]]  # (lower, upper) bound parameters of each alternative of a term
+Rows = Select[*tuple[Any, ...]]  # a SELECT of any columns
+Shape = tuple[int, ...]  # the number of alternatives of each term
+
+
+def _bounds(shape: Shape) -> list[Bounds]:
+    return [
+        [
+            (bindparam(f"low_{i}_{j}", type_=String), bindparam(f"high_{i}_{j}", type_=String))
+            for j in range(size)
+        ]
+        for i, size in enumerate(shape)
+    ]
 
 
 def _ranges(column: Any, bounds: Bounds) -> ColumnElement[bool]:
@@ -117,130 +133,199 @@ def _ranges(column: Any, bounds: Bounds) -> ColumnElement[bool]:
     return or_(*(and_(column >= low, column < high) for low, high in bounds))
 
 
-def _count_upto(cap: int, table: Any, condition: ColumnElement[bool]) -> ScalarSelect[int]:
-    """How many rows meet `condition`, reading no more than `cap` of them."""
-    upto = select(literal(1)).select_from(table).where(condition).limit(cap).subquery()
-    return select(func.count()).select_from(upto).scalar_subquery()
+def _has_token(patient_id: Any, bounds: Bounds) -> ColumnElement[bool]:
+    """The patient has a token matching the term: one probe of the (patient_id, token) key."""
+    token = aliased(PatientSearchToken)
+    # SELECT of key columns only: the probe never reads the table row (EXISTS (SELECT *) would).
+    probe = select(token.token).where(token.patient_id == patient_id, _ranges(token.token, bounds))
+    return probe.exists()
 
 
-def search_statement(query: str, limit: int = SEARCH_LIMIT) -> Select[Any] | None:
-    """The SELECT behind the search box: every term must prefix-match one of a patient's tokens.
+def _not_archived(patient_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+    """Not an archived patient (read from ix_patient_archived, which holds only those)."""
+    return patient_id.not_in(select(Patient.id).where(Patient.archived.is_(True)))
 
-    Results are ordered by sort key then id, at most `limit` of them. On 100,000 patients "m"
-    matches 21,000 and "walsh" 2,500, so no single plan is quick for every keystroke. The
-    statement first counts, through the indexes and never further than needed, each term's
-    matching tokens and the sort keys starting with it, then runs the one way that suits:
 
-    - all lists: some term is rare (< RARE_TERM_TOKENS tokens) and none common
-      (< COMMON_TERM_TOKENS): each term's patients are listed from the token index and the
-      patients on every list sorted ("liam smith"). Checking a list needs no table row.
-    - one list: the first rare term's patients are listed and the other terms checked for each
-      by an index probe ("liam s": the list of "s" would cost too much). Also used for a term
-      that is not common and starts many sort keys, i.e. a last name ("w", "odegard"): its
-      matches all sit late in name order, where a walk would take long to reach them.
-    - walk: every term is common ("m", "416"): patients are read in sort-key order and each
-      checked by an index probe per term, stopping at `limit` matches, which takes a few
-      hundred rows. (Several common terms that rarely meet, such as initials "m s", make a
-      long walk: the one slow case left, 0.1-0.3 s on 100,000 patients.)
+def _term_list(bounds: Bounds) -> tuple[Any, Rows]:
+    """(token alias, SELECT sort_key, patient_id of the term's tokens): index-only."""
+    token = aliased(PatientSearchToken)
+    return token, select(token.sort_key, token.patient_id).where(_ranges(token.token, bounds))
 
-    Each way is a branch of a UNION ALL whose LIMIT is zero unless it is the chosen one; the
-    database evaluates LIMIT first and skips the other branches. Building the statement costs
-    more than running it for most keystrokes, so it is built once per shape (the number of
-    terms and of their alternatives) with bound parameters, and only the values change.
+
+@lru_cache(maxsize=64)
+def _count_statement(shape: Shape, common: int) -> Rows:
+    """Each term's number of tokens, counted no further than `common`."""
+
+    def counted(bounds: Bounds) -> ColumnElement[int]:
+        matching = _ranges(PatientSearchToken.token, bounds)
+        at_least_common = (
+            select(literal(1))
+            .select_from(PatientSearchToken)
+            .where(matching)
+            .limit(1)
+            .offset(common - 1)
+            .exists()
+        )
+        count = select(func.count()).select_from(PatientSearchToken).where(matching)
+        return case((at_least_common, common), else_=count.scalar_subquery())
+
+    return select(*(counted(bounds).label(f"t{i}") for i, bounds in enumerate(_bounds(shape))))
+
+
+# What the search list shows of each patient (PatientSummary), selected as columns.
+_SUMMARY_COLUMNS = (
+    Patient.id,
+    Patient.legal_first_name,
+    Patient.legal_last_name,
+    Patient.preferred_name,
+    Patient.date_of_birth,
+    Patient.mobile_phone,
+    Patient.email,
+)
+
+
+def _summary(row: Any) -> PatientSummary:
+    return PatientSummary(
+        id=row.id,
+        display_name=display_name_of(row.legal_first_name, row.legal_last_name, row.preferred_name),
+        legal_name=legal_name_of(row.legal_first_name, row.legal_last_name),
+        date_of_birth=row.date_of_birth,
+        mobile_phone=row.mobile_phone,
+        email=row.email,
+    )
+
+
+def _summaries_of(found: Any) -> Rows:
+    """The summary columns of the patients in subquery `found` (sort_key, patient_id)."""
+    return (
+        select(*_SUMMARY_COLUMNS)
+        .join_from(found, Patient, Patient.id == found.c.patient_id)
+        .order_by(found.c.sort_key, found.c.patient_id)
+    )
+
+
+@lru_cache(maxsize=64)
+def _walk_statement(shape: Shape) -> Rows:
+    """Patients in name order, each checked by a probe per term, until `limit` match."""
+    return (
+        select(*_SUMMARY_COLUMNS)
+        .where(Patient.archived.is_(False), *(_has_token(Patient.id, b) for b in _bounds(shape)))
+        .order_by(Patient.sort_key, Patient.id)
+        .limit(bindparam("search_limit", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=64)
+def _first_rows_statement(shape: Shape, rarest: int) -> Rows:
+    """The first `limit` patients among the first `first_rows` rows of the rarest term's list
+    in name order who match the other terms (checked for these rows only), and how many rows
+    were read (`rows_read`)."""
+    terms = _bounds(shape)
+    token, rows = _term_list(terms[rarest])
+    first = (
+        rows.where(_not_archived(token.patient_id))
+        .order_by(token.sort_key, token.patient_id)
+        .limit(bindparam("first_rows", type_=Integer))
+        .subquery("first_rows")
+    )
+    # rows_read is counted over the rows themselves: a second read of them would cost as much.
+    counted = select(first, func.count().over().label("rows_read")).subquery("counted")
+    others = [_has_token(counted.c.patient_id, b) for i, b in enumerate(terms) if i != rarest]
+    hits = select(counted).where(*others).distinct().subquery("hits")
+    return (
+        _summaries_of(hits)
+        .add_columns(hits.c.rows_read)
+        .limit(bindparam("search_limit", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=64)
+def _whole_list_statement(
+    shape: Shape, rarest: int, near: tuple[int, ...], far: tuple[int, ...]
+) -> Rows:
+    """The first `limit` patients on the rarest term's whole list (and on the `near` terms'
+    lists) who also match the `far` terms, in name order."""
+    terms = _bounds(shape)
+    limit = bindparam("search_limit", type_=Integer)
+    token, rarest_rows = _term_list(terms[rarest])
+    rarest_rows = rarest_rows.where(_not_archived(token.patient_id))
+    if near:
+        # A sorted merge of the lists: each is sorted once, then walked side by side.
+        rarest_rows = rarest_rows.where(*(_has_token(token.patient_id, terms[i]) for i in far))
+        merged = intersect(rarest_rows, *(_term_list(terms[i])[1] for i in near))
+        found = (
+            merged.order_by(merged.selected_columns.sort_key, merged.selected_columns.patient_id)
+            .limit(limit)
+            .subquery("found")
+        )
+    else:
+        # One list: each patient on it once, then probed for the other terms.
+        listed = (
+            rarest_rows.distinct().order_by(token.sort_key, token.patient_id).subquery("listed")
+        )
+        found = (
+            select(listed.c.sort_key, listed.c.patient_id)
+            .where(*(_has_token(listed.c.patient_id, terms[i]) for i in far))
+            .order_by(listed.c.sort_key, listed.c.patient_id)
+            .limit(limit)
+            .subquery("found")
+        )
+    return _summaries_of(found)
+
+
+def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
+    """The search box's rule: every term must prefix-match one of a patient's tokens; archived
+    patients are left out; the first `limit` by sort key, then id.
+
+    On 100,000 patients "m" matches 21,000 and "walsh" 2,500, so no single plan is quick for
+    every keystroke. Each term's tokens are counted first (no further than COMMON_TERM_TOKENS),
+    then:
+
+    - every term common ("m", "416", "(416) 5"): patients are read in sort-key order, each
+      checked by an index probe per term, until `limit` match (a few hundred rows).
+    - else the rarest term's list, read from the token index alone, which holds each token's
+      sort key: first its first FIRST_ROWS_PER_RESULT * `limit` rows in name order, the other
+      terms checked for those only. That settles single terms ("smi") and terms whose
+      companions are common ("priya p", "(416) 555-1"), unless some patient matches it
+      through many tokens. Otherwise the whole list: merged with the lists of terms of a
+      similar size ("liam smith"), and checked for the others by a probe per patient on it
+      ("liam s").
+
+    Results never depend on the counts, only the time taken; tests/test_search_plans.py forces
+    each way and compares it with the rule worked out in Python. Statements are built once per
+    shape (terms and their alternatives), with the values bound at execution.
     """
     terms = query_terms(query)
-    if not terms:
-        return None
+    if not terms or limit <= 0:
+        return []
+    shape = tuple(len(alternatives) for alternatives in terms)
     values: dict[str, Any] = {"search_limit": limit}
     for i, alternatives in enumerate(terms):
         for j, alt in enumerate(alternatives):
             values[f"low_{i}_{j}"] = alt
             values[f"high_{i}_{j}"] = prefix_upper_bound(alt)
-    return _search_template(tuple(len(alternatives) for alternatives in terms)).params(values)
-
-
-@lru_cache(maxsize=64)
-def _search_template(shape: tuple[int, ...]) -> Select[Any]:
-    """search_statement for queries of this shape: `shape[i]` alternatives for term i."""
-    terms: list[Bounds] = [
-        [
-            (bindparam(f"low_{i}_{j}", type_=String), bindparam(f"high_{i}_{j}", type_=String))
-            for j in range(size)
-        ]
-        for i, size in enumerate(shape)
-    ]
-    limit = bindparam("search_limit", type_=Integer)
-    counts = select(
-        *(
-            _count_upto(
-                COMMON_TERM_TOKENS, PatientSearchToken, _ranges(PatientSearchToken.token, bounds)
-            ).label(f"t{i}")
-            for i, bounds in enumerate(terms)
-        ),
-        *(
-            _count_upto(NAME_BLOCK_PATIENTS, Patient, _ranges(Patient.sort_key, bounds)).label(
-                f"n{i}"
-            )
-            for i, bounds in enumerate(terms)
-        ),
-    ).cte("search_counts")
-    k = len(terms)
-    rare = [counts.c[f"t{i}"] < RARE_TERM_TOKENS for i in range(k)]
-    not_common = [counts.c[f"t{i}"] < COMMON_TERM_TOKENS for i in range(k)]
-    last_name = [and_(not_common[i], counts.c[f"n{i}"] >= NAME_BLOCK_PATIENTS) for i in range(k)]
-    # The plan: k = collect through the token lists of all terms (some term is rare and none
-    # is common: the lists are cheap to build, and checking a list needs no table row);
-    # i < k = collect term i's patients, checking the others by an index probe each (some
-    # other term is common: its list would cost too much); -1 = walk.
-    all_lists = [(and_(or_(*rare), *not_common), k)] if k > 1 else []
-    plan = select(
-        case(
-            *all_lists,
-            *((rare[i], i) for i in range(k)),
-            *((last_name[i], i) for i in range(k)),
-            else_=-1,
-        ).label("plan")
-    ).select_from(counts)
-    chosen = plan.scalar_subquery()
-
-    def term_in(bounds: Bounds) -> ColumnElement[bool]:
-        """The patient is among the term's matches: a list built from the token index."""
-        token = aliased(PatientSearchToken)
-        return Patient.id.in_(select(token.patient_id).where(_ranges(token.token, bounds)))
-
-    def term_exists(bounds: Bounds) -> ColumnElement[bool]:
-        """The patient has a matching token: one index probe per patient checked."""
-        token = aliased(PatientSearchToken)
-        return exists().where(token.patient_id == Patient.id, _ranges(token.token, bounds))
-
-    def branch(use: ColumnElement[bool], *conditions: ColumnElement[bool]) -> Select[Any]:
-        ids = (
-            select(Patient.id, Patient.sort_key)
-            .where(Patient.archived.is_(False), *conditions)
-            .order_by(Patient.sort_key, Patient.id)
-            .limit(case((use, limit), else_=0))
-            .subquery()
-        )
-        return select(ids.c.id)
-
-    branches = [
-        branch(
-            chosen == i,
-            term_in(bounds),
-            *(term_exists(other) for j, other in enumerate(terms) if j != i),
-        )
-        for i, bounds in enumerate(terms)
-    ]
-    if k > 1:
-        branches.append(branch(chosen == k, *(term_in(bounds) for bounds in terms)))
-    branches.append(branch(chosen == -1, *(term_exists(bounds) for bounds in terms)))
-    found = union_all(*branches).subquery("found")
-    return (
-        select(Patient)
-        .join(found, found.c.id == Patient.id)
-        .order_by(Patient.sort_key, Patient.id)
-        .limit(limit)
+    counts = list(s.execute(_count_statement(shape, COMMON_TERM_TOKENS), values).one())
+    if min(counts) >= COMMON_TERM_TOKENS:
+        return [_summary(row) for row in s.execute(_walk_statement(shape), values)]
+    rarest = counts.index(min(counts))
+    first_rows = FIRST_ROWS_PER_RESULT * limit
+    if first_rows > 0:
+        rows = s.execute(
+            _first_rows_statement(shape, rarest), {**values, "first_rows": first_rows}
+        ).all()
+        # Rows come in name order and a patient's rows are adjacent: `limit` patients among
+        # the first rows are the first `limit` overall, and a short list was read whole.
+        if len(rows) == limit or (rows and rows[0].rows_read < first_rows):
+            return [_summary(row) for row in rows]
+    others = [i for i in range(len(terms)) if i != rarest]
+    near = tuple(
+        i
+        for i in others
+        if counts[i] < COMMON_TERM_TOKENS and counts[i] <= NEAR_TERM_FACTOR * counts[rarest]
     )
+    far = tuple(i for i in others if i not in near)
+    whole = s.execute(_whole_list_statement(shape, rarest, near, far), values)
+    return [_summary(row) for row in whole]
 
 
 class PatientService:
@@ -249,11 +334,8 @@ class PatientService:
 
     def search(self, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
         require(actor, Permission.VIEW_PATIENTS)
-        stmt = search_statement(query[:200], limit)
-        if stmt is None:
-            return []
         with self.db.reading() as s:
-            return [summary_of(p) for p in s.scalars(stmt)]
+            return find_patients(s, query[:200], limit)
 
     def get(self, actor: Actor, patient_id: uuid.UUID) -> PatientDetails:
         require(actor, Permission.VIEW_PATIENTS)

@@ -10,9 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-import keyring
-import keyring.errors
-
 log = logging.getLogger(__name__)
 
 STRIPE_SERVICE = "front-desk-stripe"
@@ -31,9 +28,16 @@ class SecretStore(Protocol):
 
 
 class KeyringSecretStore:
-    """The OS keyring through the ``keyring`` package (whatever backend it selects)."""
+    """The OS keyring through the ``keyring`` package (whatever backend it selects).
+
+    ``keyring`` is imported on first use, not with this module: importing it (and finding a
+    backend) takes about 40 ms, and the app builds this store on every start.
+    """
 
     def get(self, service: str, name: str) -> str | None:
+        import keyring
+        import keyring.errors
+
         try:
             value = keyring.get_password(service, name)
         except keyring.errors.KeyringError as exc:
@@ -43,6 +47,9 @@ class KeyringSecretStore:
     def set(self, service: str, name: str, value: str) -> None:
         if not value:
             raise ValueError("an empty secret cannot be stored")
+        import keyring
+        import keyring.errors
+
         try:
             keyring.set_password(service, name, value)
         except keyring.errors.KeyringError as exc:
@@ -50,6 +57,9 @@ class KeyringSecretStore:
         log.info("secret stored: %s/%s", service, name)
 
     def delete(self, service: str, name: str) -> None:
+        import keyring
+        import keyring.errors
+
         try:
             keyring.delete_password(service, name)
         except keyring.errors.PasswordDeleteError:

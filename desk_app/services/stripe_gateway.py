@@ -27,10 +27,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import stripe
-import urllib3.exceptions
+if TYPE_CHECKING:
+    import stripe
+
+# The stripe SDK (with requests, urllib3 and aiohttp: about 0.2 s) is imported by the code that
+# calls Stripe, not with this module, which every start of the app imports.
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +222,8 @@ class StripeGateway:
         api_base: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
+        import stripe
+
         self.api_base = api_base
         self.timeout = timeout
         bases: dict[str, str] = {"api": api_base} if api_base else {}
@@ -368,6 +373,8 @@ class StripeGatewayFactory:
 @contextmanager
 def _mapped_errors() -> Iterator[None]:
     """Turn any stripe error raised inside into a GatewayError."""
+    import stripe
+
     try:
         yield
     except stripe.StripeError as exc:
@@ -376,6 +383,8 @@ def _mapped_errors() -> Iterator[None]:
 
 def map_stripe_error(exc: stripe.StripeError) -> GatewayError:
     """What a stripe SDK error means for the desk (see the module docstring)."""
+    import stripe
+
     error = exc.error
     code = str(getattr(error, "code", None) or exc.code or "")
     decline_code = str(getattr(error, "decline_code", None) or "")
@@ -416,6 +425,8 @@ def _never_sent(exc: BaseException) -> bool:
     A reset, a dropped response or a read timeout after the request went out is NOT this:
     Stripe may have acted on it.
     """
+    import urllib3.exceptions
+
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
     while stack:

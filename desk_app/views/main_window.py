@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -27,10 +28,12 @@ from desk_app.views.clinic_settings_dialog import ClinicSettingsDialog
 from desk_app.views.forms import push_button
 from desk_app.views.new_patient_dialog import NewPatientDialog
 from desk_app.views.patient_search import PatientSearch
-from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
 from desk_app.views.recent_patients import RecentPatients
 from desk_app.views.theme import app_icon
 from desk_app.views.view_context import ViewContext
+
+if TYPE_CHECKING:
+    from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
 
 ProfileFactory = Callable[[ViewContext, uuid.UUID], QWidget]
 
@@ -254,6 +257,9 @@ class MainWindow(QMainWindow):
         return dialog
 
     def payment_accounts(self) -> PaymentAccountsDialog:
+        # Imported here: it uses parts of the profile package, which start-up does not need.
+        from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
+
         dialog = PaymentAccountsDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.changed.connect(self._payment_accounts_changed)

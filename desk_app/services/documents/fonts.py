@@ -2,17 +2,14 @@
 
 reportlab's built-in Helvetica covers Latin-1 only, so "Nguyễn" would print with holes. DejaVu
 Sans covers Latin, Greek, Cyrillic, Vietnamese and more; its licence (resources/fonts/LICENSE)
-lets us ship it. Registered with reportlab once per process, on first use.
+lets us ship it. Registered with reportlab once per process, on first use (reportlab itself is
+imported then too: the Qt side only needs the font file, at start-up).
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-
-from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
 FONTS_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "fonts"
 REGULAR = "DejaVuSans"
@@ -32,6 +29,10 @@ def register_fonts() -> None:
     global _registered
     if _registered:
         return
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     with _lock:
         if _registered:
             return

@@ -1,0 +1,16 @@
+"""Ids read raw (services.row_ids) become the same uuid.UUIDs the Uuid type would give."""
+
+from __future__ import annotations
+
+import uuid
+
+from desk_app.services.row_ids import Ids
+
+
+def test_each_stored_form_gives_the_same_uuid_once() -> None:
+    made = uuid.uuid4()
+    ids = Ids()
+    assert ids(made.hex) == made  # SQLite: 32 hex digits
+    assert ids(made.hex) is ids(made.hex)  # one object per id
+    assert ids(str(made)) == made  # the dashed form
+    assert ids(made) is made  # psycopg hands back uuid.UUID already
