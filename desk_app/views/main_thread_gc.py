@@ -30,8 +30,20 @@ class MainThreadGarbageCollector(QObject):
         gc.disable()
         self._timer.start()
 
+    def freeze_survivors(self) -> None:
+        """Move every object alive now into the permanent generation (`gc.freeze`).
+
+        Called once the main window is up: what exists then (modules, classes, mapped
+        tables, the SQL compile cache) lives as long as the app, and a full collection no
+        longer walks it, so collections on the UI thread stay short. Idempotent enough: a
+        second call (after switching clinic) freezes the survivors of the first session too.
+        """
+        gc.collect()
+        gc.freeze()
+
     def stop(self) -> None:
         self._timer.stop()
+        gc.unfreeze()
         gc.collect()
         if self._was_enabled:
             gc.enable()

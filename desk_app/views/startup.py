@@ -77,6 +77,8 @@ class Launcher(QObject):
     """Walks through start-up; emits `finished(exit_code)` when the app should quit."""
 
     finished = Signal(int)
+    #: The main window is on screen: start-up's long-lived objects all exist now.
+    main_shown = Signal()
 
     def __init__(
         self,
@@ -203,6 +205,7 @@ class Launcher(QObject):
         window.closed.connect(lambda: self.finish(0))
         self.window = window
         window.show()
+        self.main_shown.emit()
         reconcile_at_startup(ctx, window)
         if self._screenshot is not None:
             taker = ScreenshotTaker(window, self._screenshot)

@@ -44,6 +44,7 @@ def open_profile(
     wait_idle(qtbot, ctx)
     if tab:
         show_tab(view, tab)
+        wait_idle(qtbot, ctx)  # tabs other than Billing load when first shown
     return view
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QTableView, QWidget
 
 from desk_app.models.enums import AppointmentStatus
@@ -46,6 +47,8 @@ class AppointmentsTab(TableTab):
     ) -> None:
         super().__init__(ctx, patient_id, parent)
         self.appointments: PatientAppointments | None = None
+        # Loaded when first shown, like Receipts: opening a profile reads only what it shows.
+        self._stale = True
 
         self.upcoming = AppointmentsModel(self)
         self.history = AppointmentsModel(self)
@@ -92,7 +95,19 @@ class AppointmentsTab(TableTab):
 
     # ----- loading -------------------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def mark_stale(self) -> None:
+        """Visits may have changed: reload now if on screen, else when next shown."""
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
     def reload(self) -> None:
+        self._stale = False
         actor, pid = self.ctx.actor, self.patient_id
         self.call(
             lambda: self.ctx.services.appointments.for_patient(actor, pid),

@@ -102,7 +102,7 @@ class ProfileView(QWidget):
         """Fetch everything again (after a sync, or when the profile is shown again)."""
         self._load_details()
         self.billing.reload()
-        self.appointments.reload()
+        self.appointments.mark_stale()
         self.receipts.mark_stale()
         self.cards.reload()
 
