@@ -250,3 +250,54 @@ class StatementRecorder:
         from sqlalchemy import event
 
         event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+class AppGarbageCollection:
+    """Garbage collection as the app does it (desk_app/views/main_thread_gc.py).
+
+    In the app, automatic collection is off, start-up's objects are frozen once the main
+    window is up, and the UI thread collects on a timer when a generation's threshold has
+    passed: a database call never pauses for a collection. The benches time service calls
+    the same way and time each collection on its own (``pauses``), as the UI thread would
+    pay it between frames.
+    """
+
+    def __init__(self) -> None:
+        import gc
+
+        self._gc = gc
+        self.pauses: list[float] = []
+
+    def __enter__(self) -> AppGarbageCollection:
+        self._was_enabled = self._gc.isenabled()
+        self._gc.collect()
+        self._gc.freeze()
+        self._gc.disable()
+        return self
+
+    def collect_if_due(self) -> None:
+        gc = self._gc
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        due = [g for g in range(3) if thresholds[g] and counts[g] > thresholds[g]]
+        if due:
+            started = time.perf_counter()
+            gc.collect(max(due))
+            self.pauses.append(time.perf_counter() - started)
+
+    def __exit__(self, *exc: object) -> None:
+        self._gc.unfreeze()
+        if self._was_enabled:
+            self._gc.enable()
+
+    def pause_row(self) -> Row:
+        """The longest collection pauses (p99), against one 60 Hz frame."""
+        if not self.pauses:
+            return Row("UI-thread collection pause (p99)", "none due", "", "< 16 ms", True)
+        stats = Stats.of_seconds(self.pauses)
+        return Row(
+            "UI-thread collection pause (p99)",
+            ms(stats.p99),
+            f"{stats.n} collections",
+            "< 16 ms",
+            stats.p99 < 16.0,
+        )

@@ -271,58 +271,56 @@ class LedgerService:
             }
 
         # Dicts below are keyed by the raw ids; uid() makes the uuid.UUIDs the rows carry.
+        # Rows are unpacked as tuples: a Row's attribute access costs more than the rest.
         uid = Ids()
         by_invoice: dict[object, int] = defaultdict(int)
         by_payment: dict[object, int] = defaultdict(int)
-        for a in allocations:
-            by_invoice[a.invoice_id] += a.amount_cents
-            by_payment[a.payment_id] += a.amount_cents
+        for _aid, _created, payment_id, invoice_id, cents in allocations:
+            by_invoice[invoice_id] += cents
+            by_payment[payment_id] += cents
         refunded = {pid: int(total) for pid, total in refunds}
-        numbers = {i.id: invoice_number(i.workstation, i.seq) for i in invoices}
-        inv_rows = [
-            InvoiceRow(
-                id=uid(i.id),
-                number=numbers[i.id],
-                issued_at=i.issued_at,
-                description=i.description or "",
-                total_cents=i.total_cents,
-                applied_cents=by_invoice[i.id],
-                status=i.status,
+        numbers: dict[object, str] = {}
+        inv_rows = []
+        for iid, workstation, seq, issued_at, total, status, description in invoices:
+            number = numbers[iid] = invoice_number(workstation, seq)
+            inv_rows.append(
+                InvoiceRow(
+                    uid(iid), number, issued_at, description or "", total, by_invoice[iid], status
+                )
             )
-            for i in invoices
-        ]
-        pay_rows = [
-            PaymentRow(
-                id=uid(p.id),
-                received_at=p.received_at,
-                method=p.method,
-                amount_cents=p.amount_cents,
-                applied_cents=by_payment[p.id],
-                refunded_cents=refunded.get(p.id, 0),
-                collected_by=(
+        pay_rows = []
+        labels: dict[object, str] = {}
+        money: dict[int, str] = {}
+        for pid, received_at, method, amount, collected_by, staff_id, reference in payments:
+            pay_rows.append(
+                PaymentRow(
+                    uid(pid),
+                    received_at,
+                    method,
+                    amount,
+                    by_payment[pid],
+                    refunded.get(pid, 0),
                     "the patient"
-                    if p.collected_by == CollectedBy.PATIENT
-                    else staff_names.get(p.collected_by_staff_id, "")
-                ),
-                reference=p.reference,
+                    if collected_by == CollectedBy.PATIENT
+                    else staff_names.get(staff_id, ""),
+                    reference,
+                )
             )
-            for p in payments
-        ]
-        money = {a: format_money(a, currency) for a in {p.amount_cents for p in payments}}
-        labels = {
-            p.id: _payment_label(p.method, money[p.amount_cents], p.received_at) for p in payments
-        }
+            shown = money.get(amount)
+            if shown is None:
+                shown = money[amount] = format_money(amount, currency)
+            labels[pid] = _payment_label(method, shown, received_at)
         alloc_rows = [
             AllocationRow(
-                id=uid(a.id),
-                created_at=a.created_at,
-                payment_id=uid(a.payment_id),
-                payment_label=labels.get(a.payment_id, ""),
-                invoice_id=uid(a.invoice_id),
-                invoice_number=numbers.get(a.invoice_id, ""),
-                amount_cents=a.amount_cents,
+                uid(aid),
+                created_at,
+                uid(payment_id),
+                labels.get(payment_id, ""),
+                uid(invoice_id),
+                numbers.get(invoice_id, ""),
+                cents,
             )
-            for a in allocations
+            for aid, created_at, payment_id, invoice_id, cents in allocations
         ]
         open_total = sum(r.total_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
         open_applied = sum(r.applied_cents for r in inv_rows if r.status == InvoiceStatus.OPEN)
