@@ -13,7 +13,8 @@ from desk_app import paths
 from desk_app.config import Config, SmtpConfig, load_config
 from desk_app.services.clock import Clock, SystemClock
 from desk_app.services.db import Database
-from desk_app.services.demo import DEMO_WORKSTATION, create_demo_clinic, existing_clinic_id
+from desk_app.services.demo import create_demo_clinic, existing_clinic_id
+from desk_app.services.demo_credentials import DEMO_WORKSTATION
 from desk_app.services.mail import Mailer, SmtpSecurity, SmtpSettings
 from desk_app.services.registry import Services
 from desk_app.services.secret_store import KeyringSecretStore

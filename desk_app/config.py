@@ -44,8 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from desk_app import paths
 
@@ -92,6 +90,11 @@ def _check_database_url(value: object) -> str | None:
     value = value.strip()
     if not value:
         raise ValueError("is empty; remove the line to use the built-in database")
+    # SQLAlchemy is imported here, not at the top: the sign-in window reads the config and
+    # opens before SQLAlchemy has loaded (views/startup.py).
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         make_url(value)
     except ArgumentError:
@@ -293,7 +296,9 @@ class Config:
 
 
 def _url_has_password(url: str) -> bool:
-    parsed: URL = make_url(url)
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
     return bool(parsed.password)
 
 

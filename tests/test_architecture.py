@@ -48,11 +48,28 @@ def test_start_up_leaves_slow_libraries_unimported(tmp_path: Path) -> None:
         "import desk_app.views.startup, desk_app.views.main_window\n"
         "from desk_app.services.db import Database\n"
         "from desk_app.services.registry import Services\n"
-        "db = Database(sys.argv[1]); Services.build(db); db.dispose()\n"
+        "db = Database(sys.argv[1]); Services.build(db); db.schema_revision(); db.dispose()\n"
         "slow = {'alembic', 'stripe', 'keyring', 'reportlab', 'PIL', 'requests', 'aiohttp'}\n"
         "print(sorted(slow & {name.split('.')[0] for name in sys.modules}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code, url], cwd=ROOT, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_sign_in_window_needs_no_database_layer() -> None:
+    """What runs before the sign-in window is drawn imports neither SQLAlchemy nor the models
+    nor the services: the database thread loads them while the person types (startup.py)."""
+    code = (
+        "import sys\n"
+        "import desk_app.__main__, desk_app.views.application, desk_app.views.startup\n"
+        "import desk_app.views.sign_in, desk_app.config\n"
+        "heavy = ('sqlalchemy', 'desk_app.models', 'desk_app.services.registry', 'argon2',\n"
+        "         'desk_app.views.main_window', 'desk_app.app')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

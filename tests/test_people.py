@@ -11,7 +11,7 @@ from sqlalchemy import select
 from desk_app.models import AppointmentStatus, AuditEvent, Patient
 from desk_app.services.clock import FixedClock
 from desk_app.services.db import Database
-from desk_app.services.demo import DEMO_PASSWORD
+from desk_app.services.demo_credentials import DEMO_PASSWORD
 from desk_app.services.errors import Conflict, PermissionDenied, SignInFailed, ValidationError
 from desk_app.services.patient_input import PatientInput
 from tests.builders import small_clinic

@@ -106,11 +106,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def schema_is_current(engine: Engine) -> bool:
     """The database is at HEAD_REVISION (read from alembic_version, without Alembic)."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return False
-        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    return [v for (v,) in versions] == [HEAD_REVISION]
+    return current_revision(engine) == HEAD_REVISION
 
 
 def _run_alembic(engine: Engine, step: Callable[[AlembicConfig], None]) -> None:
@@ -143,10 +139,18 @@ def _run_alembic(engine: Engine, step: Callable[[AlembicConfig], None]) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The schema revision stored in alembic_version (None before the first migration).
 
+    Read with plain SQL: importing Alembic costs a tenth of a second at every start.
+    """
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+        versions = [v for (v,) in rows]
+    if len(versions) > 1:
+        raise RuntimeError(f"the database has several schema heads: {', '.join(versions)}")
+    return versions[0] if versions else None
 
 
 class Database:

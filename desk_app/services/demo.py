@@ -46,11 +46,9 @@ from desk_app.models.enums import (
 from desk_app.models.staff import Staff
 from desk_app.services.auth import hash_password
 from desk_app.services.db import Database
+from desk_app.services.demo_credentials import DEMO_PASSWORD, DEMO_WORKSTATION
 from desk_app.services.invoicing import LineAmounts, line_amounts
 from desk_app.services.search_tokens import PatientSearchFields, fold, sort_key, tokens_for
-
-DEMO_PASSWORD = "demo-password"
-DEMO_WORKSTATION = "DEMO"
 
 FIRST = [
     "Maddy",

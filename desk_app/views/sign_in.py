@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from desk_app.services.actor import Actor
-from desk_app.services.demo import DEMO_PASSWORD
+from desk_app.services.demo_credentials import DEMO_PASSWORD, DEMO_USERNAME
 from desk_app.services.errors import ServiceError
-from desk_app.services.registry import Services
 from desk_app.views.a11y import name
 from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
 from desk_app.views.tasks import TaskRunner
 
-DEMO_HINT = "Demo clinic: sign in as frontdesk / demo-password (or owner, billing, psharma…)"
-DEMO_USERNAME = "frontdesk"
+if TYPE_CHECKING:  # the window opens before the database layer has loaded (views/startup.py)
+    from desk_app.services.actor import Actor
+    from desk_app.services.registry import Services
+
+DEMO_HINT = (
+    f"Demo clinic: sign in as {DEMO_USERNAME} / {DEMO_PASSWORD} (or owner, billing, psharma…)"
+)
 
 
 class SignInDialog(FormDialog):
-    """Accepted once the service has signed someone in; `actor` is then who it was."""
+    #: The window has been drawn once: start-up begins the heavy work after this.
+    first_painted = Signal()
+
+    """Accepted once the service has signed someone in; `actor` is then who it was.
+
+    `services` gives the open clinic's services when called; it is called only on the
+    database thread, so the window can be up while the database is still opening (the
+    database thread runs tasks in order: the opening first, then this window's).
+    """
 
     def __init__(
         self,
-        services: Services,
+        services: Callable[[], Services],
         tasks: TaskRunner,
         workstation: str,
         *,
         demo: bool = False,
+        load_clinic_name: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -79,9 +95,25 @@ class SignInDialog(FormDialog):
             self.sign_in_button.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.username.setFocus(Qt.FocusReason.OtherFocusReason)
-        tasks.db(
-            services.clinic.only_clinic_name, self._show_clinic_name, lambda _e: None, owner=self
+        self._painted = False
+        if load_clinic_name:
+            self.load_clinic_name()
+
+    def load_clinic_name(self) -> None:
+        """Show the clinic's name under the title (read on the database thread)."""
+        services = self._services
+        self._tasks.db(
+            lambda: services().clinic.only_clinic_name(),
+            self._show_clinic_name,
+            lambda _e: None,
+            owner=self,
         )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     def _show_clinic_name(self, clinic_name: str | None) -> None:
         self.header.set_subtitle(clinic_name or "")
@@ -96,9 +128,9 @@ class SignInDialog(FormDialog):
         username, password = self.username.text(), self.password.text()
         self.error.hide()
         self._set_busy(True)
-        auth, workstation = self._services.auth, self._workstation
+        services, workstation = self._services, self._workstation
         self._tasks.db(
-            lambda: auth.sign_in(username, password, workstation),
+            lambda: services().auth.sign_in(username, password, workstation),
             self._signed_in,
             self._failed,
             owner=self,

@@ -2,6 +2,13 @@
 
 Each step that touches the database or the disk runs on the TaskRunner's database thread;
 the steps are chained by callbacks so the event loop never blocks and no dialog needs exec().
+
+Start-up is quick because the sign-in window comes first: when the workstation has been set
+up before (a config file, or --demo), it opens at once, before SQLAlchemy, the models and
+the services have even been imported; the database thread imports them, opens and migrates
+the database and loads the main window's code while the person types. So this module and
+what the sign-in window needs import nothing heavy at the top; the rest is imported where it
+is used (docs/PERFORMANCE.md, "Cold start").
 """
 
 from __future__ import annotations
@@ -10,27 +17,30 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from desk_app.app import AppContext, open_context
-from desk_app.config import load_config, save_config
+from desk_app.config import ConfigError, load_config, save_config
 from desk_app.logs import setup_logging
-from desk_app.services.actor import Actor
-from desk_app.services.clinic_settings import ClinicInfo
-from desk_app.views.card_reconcile import reconcile_at_startup
+from desk_app.services.demo_credentials import DEMO_WORKSTATION
 from desk_app.views.error_dialog import ErrorReporter
-from desk_app.views.first_run import FirstRunChoice, FirstRunDialog
-from desk_app.views.main_window import MainWindow, ProfileFactory
-from desk_app.views.screenshot import ScreenshotTaker
 from desk_app.views.sign_in import SignInDialog
 from desk_app.views.tasks import TaskRunner
-from desk_app.views.view_context import ViewContext
+
+if TYPE_CHECKING:
+    from desk_app.app import AppContext
+    from desk_app.services.actor import Actor
+    from desk_app.services.clinic_settings import ClinicInfo
+    from desk_app.services.registry import Services
+    from desk_app.views.first_run import FirstRunDialog
+    from desk_app.views.main_window import MainWindow, ProfileFactory
 
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 200
+EARLY_OPEN_FALLBACK_MS = 300
 
 
 @dataclass(frozen=True)
@@ -40,11 +50,34 @@ class Opened:
 
 
 def open_workstation(demo: bool) -> Opened:
-    """Runs on the database thread: read the config, open (and migrate) the database."""
+    """Runs on the database thread: read the config, open (and migrate) the database, then
+    load the main window's code, so signing in finds it ready."""
+    from desk_app.app import open_context
+
     config = load_config()
     use_demo = demo or (config is not None and config.demo)
     context = open_context(demo=use_demo, config=config)
-    return Opened(context, context.has_clinic())
+    opened = Opened(context, context.has_clinic())
+    # Importing defines classes only (no widget is made here): safe off the UI thread.
+    import desk_app.views.main_window
+    import desk_app.views.profile.profile_view  # noqa: F401
+
+    return opened
+
+
+def early_sign_in(demo: bool) -> tuple[bool, str] | None:
+    """(demo, workstation) when the sign-in window can open before the database does: a
+    workstation set up before (a config file) or the demo; None on a first run or when the
+    config cannot be read (opening reports that)."""
+    if demo:
+        return True, DEMO_WORKSTATION
+    try:
+        config = load_config()
+    except ConfigError:
+        return None
+    if config is None:
+        return None
+    return (True, DEMO_WORKSTATION) if config.demo else (False, config.workstation)
 
 
 def switch_to_demo(current: AppContext) -> Opened:
@@ -97,13 +130,36 @@ class Launcher(QObject):
         self._screenshot = screenshot
         self._profile_factory = profile_factory
         self.context: AppContext | None = None
+        # The opened context as the database thread sees it: set there as soon as the
+        # database is open, so tasks queued behind the opening can use it before the UI
+        # thread has heard that it is open.
+        self._opened_context: AppContext | None = None
         self.window: MainWindow | None = None
         self.dialog: QDialog | None = None
         self._progress: OpeningDialog | None = None
         self._done = False
 
     def start(self) -> None:
-        self._open(lambda: open_workstation(self._demo))
+        early = early_sign_in(self._demo)
+        if early is None:
+            self._open(lambda: open_workstation(self._demo))
+            return
+        # The sign-in window first; the database thread starts once it is drawn (importing
+        # the database layer would otherwise compete with drawing it for the interpreter).
+        demo, workstation = early
+        dialog = self._show_sign_in(workstation, demo, load_clinic_name=False)
+        begun = False
+
+        def begin() -> None:
+            nonlocal begun
+            if not begun:
+                begun = True
+                self._open(lambda: open_workstation(self._demo), progress=False)
+                dialog.load_clinic_name()  # queued behind the opening
+                self._submit_if_headless(dialog)
+
+        dialog.first_painted.connect(begin)
+        QTimer.singleShot(EARLY_OPEN_FALLBACK_MS, dialog, begin)  # not drawn (hidden): go on
 
     def finish(self, code: int) -> None:
         if not self._done:
@@ -119,11 +175,26 @@ class Launcher(QObject):
 
     # -- opening ----------------------------------------------------------------------
 
-    def _open(self, how: Callable[[], Opened]) -> None:
-        self._progress = OpeningDialog()
-        progress = self._progress
-        QTimer.singleShot(PROGRESS_DELAY_MS, progress, progress.show)
-        self.tasks.db(how, self._opened, self._open_failed)
+    def _open(self, how: Callable[[], Opened], *, progress: bool = True) -> None:
+        if progress:
+            self._progress = OpeningDialog()
+            shown = self._progress
+            QTimer.singleShot(PROGRESS_DELAY_MS, shown, shown.show)
+        self._opened_context = None
+
+        def open_here() -> Opened:
+            opened = how()
+            self._opened_context = opened.context
+            return opened
+
+        self.tasks.db(open_here, self._opened, self._open_failed)
+
+    def _services(self) -> Services:
+        """The open clinic's services; for tasks on the database thread only."""
+        context = self._opened_context
+        if context is None:
+            raise RuntimeError("the clinic's database is not open")
+        return context.services
 
     def _close_progress(self) -> None:
         if self._progress is not None:
@@ -136,13 +207,23 @@ class Launcher(QObject):
         self.context = opened.context
         setup_logging(opened.context.config.log_level)
         if opened.has_clinic:
-            self._sign_in()
+            if not isinstance(self.dialog, SignInDialog):
+                self._sign_in()
         else:
+            self._close_early_sign_in()
             self._first_run(opened.context)
+
+    def _close_early_sign_in(self) -> None:
+        dialog = self.dialog
+        if isinstance(dialog, SignInDialog):
+            self._forget_dialog(dialog)
+            dialog.finished.disconnect()
+            dialog.close()
 
     def _open_failed(self, error: BaseException) -> None:
         """Nothing works without the database: explain, then quit once that is read."""
         self._close_progress()
+        self._close_early_sign_in()
         log.error("could not open the clinic", exc_info=error)
         if self._errors is None:
             self.finish(1)
@@ -153,11 +234,15 @@ class Launcher(QObject):
     # -- first run ---------------------------------------------------------------------
 
     def _first_run(self, context: AppContext) -> None:
+        from desk_app.views.first_run import FirstRunDialog
+
         dialog = FirstRunDialog(context.services.db, self.tasks, context.config)
         self._show_dialog(dialog)
         dialog.finished.connect(lambda _r: self._first_run_done(dialog, context))
 
     def _first_run_done(self, dialog: FirstRunDialog, context: AppContext) -> None:
+        from desk_app.views.first_run import FirstRunChoice
+
         self._forget_dialog(dialog)
         if dialog.choice is FirstRunChoice.DEMO:
             self.context = None
@@ -172,12 +257,24 @@ class Launcher(QObject):
     def _sign_in(self, username: str = "") -> None:
         context = self.context
         assert context is not None
-        dialog = SignInDialog(context.services, self.tasks, context.workstation, demo=context.demo)
+        dialog = self._show_sign_in(context.workstation, context.demo, username)
+        self._submit_if_headless(dialog)
+
+    def _show_sign_in(
+        self, workstation: str, demo: bool, username: str = "", *, load_clinic_name: bool = True
+    ) -> SignInDialog:
+        dialog = SignInDialog(
+            self._services, self.tasks, workstation, demo=demo, load_clinic_name=load_clinic_name
+        )
         if username:
             dialog.username.setText(username)
             dialog.password.setFocus()
         dialog.finished.connect(lambda _r: self._sign_in_done(dialog))
         self._show_dialog(dialog)
+        return dialog
+
+    def _submit_if_headless(self, dialog: SignInDialog) -> None:
+        """Headless (--screenshot): sign in as the demo prefill, nobody is there to click."""
         if self._screenshot is not None:
             dialog.submit()
 
@@ -197,6 +294,11 @@ class Launcher(QObject):
     # -- the main window -----------------------------------------------------------------
 
     def _show_main(self, actor: Actor, clinic: ClinicInfo) -> None:
+        from desk_app.views.card_reconcile import reconcile_at_startup
+        from desk_app.views.main_window import MainWindow
+        from desk_app.views.screenshot import ScreenshotTaker
+        from desk_app.views.view_context import ViewContext
+
         context = self.context
         assert context is not None
         ctx = ViewContext(services=context.services, actor=actor, tasks=self.tasks, clinic=clinic)

@@ -58,7 +58,7 @@ def test_main_window_with_results_and_a_patient_open(
 
 def test_sign_in_dialog(qtbot: QtBot, demo_services: Services, tasks: TaskRunner) -> None:
     for demo in (False, True):
-        dialog = SignInDialog(demo_services, tasks, "DESK1", demo=demo)
+        dialog = SignInDialog(lambda: demo_services, tasks, "DESK1", demo=demo)
         qtbot.addWidget(dialog)
         dialog.show()
         assert_all_named(dialog)

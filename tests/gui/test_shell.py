@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desk_app import logs
-from desk_app.config import Config, load_config
+from desk_app.config import Config, load_config, save_config
 from desk_app.services.actor import Actor
 from desk_app.services.db import Database, head_revision
 from desk_app.services.errors import Conflict
@@ -67,7 +67,7 @@ def click(qtbot: QtBot, button: QPushButton) -> None:
 def test_demo_sign_in_is_prefilled_and_succeeds(
     qtbot: QtBot, demo_services: Services, tasks: TaskRunner
 ) -> None:
-    dialog = SignInDialog(demo_services, tasks, "DESK1", demo=True)
+    dialog = SignInDialog(lambda: demo_services, tasks, "DESK1", demo=True)
     qtbot.addWidget(dialog)
     dialog.show()
     assert "frontdesk / demo-password" in dialog.hint.text()
@@ -86,7 +86,7 @@ def test_demo_sign_in_is_prefilled_and_succeeds(
 def test_a_wrong_password_is_refused_with_a_message_in_the_dialog(
     qtbot: QtBot, demo_services: Services, tasks: TaskRunner
 ) -> None:
-    dialog = SignInDialog(demo_services, tasks, "DESK1")
+    dialog = SignInDialog(lambda: demo_services, tasks, "DESK1")
     qtbot.addWidget(dialog)
     dialog.show()
     assert not dialog.hint.isVisible()
@@ -465,6 +465,73 @@ def test_a_fresh_workstation_offers_the_demo_and_signs_in_to_it(
         assert finished == []
         launcher.dialog.reject()
         assert finished == [0]
+    finally:
+        qtbot.waitUntil(lambda: bool(tasks.idle), timeout=10_000)
+        launcher.close_windows()
+        launcher.close_context()
+
+
+def test_a_set_up_workstation_shows_sign_in_before_the_database_is_open(
+    qtbot: QtBot, tasks: TaskRunner
+) -> None:
+    """The sign-in window is drawn first; the database opens behind it while one types."""
+    save_config(Config(demo=True))
+    launcher = Launcher(tasks, demo=False, profile_factory=None)
+    try:
+        launcher.start()
+        sign_in = launcher.dialog
+        assert isinstance(sign_in, SignInDialog)
+        assert launcher.context is None  # nothing opened yet, not even queued
+        assert tasks.idle
+        assert sign_in.hint.isVisible()  # the demo prefill comes from the config file
+        qtbot.waitUntil(lambda: launcher.context is not None, timeout=60_000)
+        assert launcher.dialog is sign_in  # the same window: no second sign-in
+        qtbot.waitUntil(lambda: sign_in.header.subtitle.text() != "", timeout=10_000)
+        assert sign_in.header.subtitle.text() == "Maple Grove Wellness"
+
+        click(qtbot, find(sign_in, QPushButton, "Sign in"))
+        qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
+        assert launcher.window is not None
+        assert launcher.window.ctx.actor.workstation == "DEMO"
+    finally:
+        qtbot.waitUntil(lambda: bool(tasks.idle), timeout=10_000)
+        launcher.close_windows()
+        launcher.close_context()
+
+
+def test_signing_in_before_the_database_has_opened_waits_for_it(
+    qtbot: QtBot, tasks: TaskRunner
+) -> None:
+    save_config(Config(demo=True))
+    launcher = Launcher(tasks, demo=False, profile_factory=None)
+    try:
+        launcher.start()
+        sign_in = launcher.dialog
+        assert isinstance(sign_in, SignInDialog)
+        qtbot.waitUntil(lambda: not tasks.idle, timeout=5_000)  # drawn: the opening began
+        sign_in.submit()  # queued behind the opening
+        assert sign_in.busy
+        qtbot.waitUntil(lambda: launcher.window is not None, timeout=60_000)
+        assert launcher.window is not None
+        assert launcher.window.ctx.actor.name == "Sam Lee"
+    finally:
+        qtbot.waitUntil(lambda: bool(tasks.idle), timeout=10_000)
+        launcher.close_windows()
+        launcher.close_context()
+
+
+def test_a_config_without_a_clinic_in_its_database_goes_to_first_run(
+    qtbot: QtBot, tasks: TaskRunner, desk_home: Path
+) -> None:
+    save_config(Config(database_url=f"sqlite:///{desk_home / 'empty.sqlite3'}"))
+    launcher = Launcher(tasks, demo=False, profile_factory=None)
+    try:
+        launcher.start()
+        assert isinstance(launcher.dialog, SignInDialog)
+        qtbot.waitUntil(lambda: isinstance(launcher.dialog, FirstRunDialog), timeout=30_000)
+        assert not any(
+            isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
     finally:
         qtbot.waitUntil(lambda: bool(tasks.idle), timeout=10_000)
         launcher.close_windows()
