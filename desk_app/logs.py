@@ -14,7 +14,8 @@ Start-up order in the app::
   to ``crash.log``; the next start reads it with :func:`last_crash_report`.
 
 SQL statements are never logged (``sqlalchemy`` is held at WARNING): their parameters can
-hold patient data.
+hold patient data. Every line written is scrubbed of card numbers, secrets and contact
+details (``desk_app.log_scrubbing``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from types import TracebackType
 from typing import IO
 
 from desk_app import paths
+from desk_app.log_scrubbing import ScrubbingFormatter
 
 LOG_FILE_NAME = "front-desk.log"
 LOG_FORMAT = "%(asctime)s %(levelname)-8s [%(threadName)s] %(name)s: %(message)s"
@@ -73,7 +75,7 @@ def setup_logging(level: str = "INFO") -> Path:
     number = _level_number(level)
     log_file = paths.log_dir() / LOG_FILE_NAME
     root = logging.getLogger()
-    formatter = logging.Formatter(LOG_FORMAT)
+    formatter = ScrubbingFormatter(LOG_FORMAT)  # card data, secrets, contact details out
 
     file_handler: logging.handlers.RotatingFileHandler | None = None
     stderr_handler: logging.Handler | None = None

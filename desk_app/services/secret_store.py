@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from desk_app.log_scrubbing import register_secret
+
 log = logging.getLogger(__name__)
 
 STRIPE_SERVICE = "front-desk-stripe"
@@ -42,11 +44,13 @@ class KeyringSecretStore:
             value = keyring.get_password(service, name)
         except keyring.errors.KeyringError as exc:
             raise SecretStoreUnavailable(_unavailable(exc)) from None
+        register_secret(value)  # never in a log line, whatever the code around it does
         return value
 
     def set(self, service: str, name: str, value: str) -> None:
         if not value:
             raise ValueError("an empty secret cannot be stored")
+        register_secret(value)
         import keyring
         import keyring.errors
 
