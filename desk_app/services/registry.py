@@ -18,6 +18,7 @@ from desk_app.services.patients import PatientService
 from desk_app.services.payment_accounts import PaymentAccountService
 from desk_app.services.receipts import ReceiptsService
 from desk_app.services.secret_store import KeyringSecretStore, SecretStore
+from desk_app.services.staff_admin import StaffAdminService
 from desk_app.services.stripe_gateway import GatewayFactory, StripeGatewayFactory
 
 
@@ -36,6 +37,7 @@ class Services:
     payment_accounts: PaymentAccountService
     cards: CardService
     card_payments: CardPaymentService
+    staff: StaffAdminService
 
     @classmethod
     def build(
@@ -66,4 +68,5 @@ class Services:
             payment_accounts=accounts,
             cards=CardService(db, accounts),
             card_payments=CardPaymentService(db, accounts),
+            staff=StaffAdminService(db),
         )

@@ -34,6 +34,7 @@ from desk_app.views.view_context import ViewContext
 
 if TYPE_CHECKING:
     from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
+    from desk_app.views.staff.staff_dialog import StaffDialog
 
 ProfileFactory = Callable[[ViewContext, uuid.UUID], QWidget]
 
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         )
         self.settings_action: QAction | None = None
         self.payment_accounts_action: QAction | None = None
+        clinic_menu = None
         if self.ctx.can(Permission.MANAGE_CLINIC):
             clinic_menu = menus.addMenu("&Clinic")
             self.settings_action = _action(self, "&Settings…", self.clinic_settings)
@@ -147,6 +149,11 @@ class MainWindow(QMainWindow):
                 self, "&Payment accounts…", self.payment_accounts
             )
             clinic_menu.addAction(self.payment_accounts_action)
+        self.staff_action: QAction | None = None
+        if self.ctx.can(Permission.MANAGE_STAFF):
+            clinic_menu = clinic_menu or menus.addMenu("&Clinic")
+            self.staff_action = _action(self, "S&taff…", self.staff)
+            clinic_menu.addAction(self.staff_action)
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
 
@@ -253,6 +260,14 @@ class MainWindow(QMainWindow):
         dialog = ClinicSettingsDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._clinic_changed)
+        dialog.open()
+        return dialog
+
+    def staff(self) -> StaffDialog:
+        from desk_app.views.staff.staff_dialog import StaffDialog
+
+        dialog = StaffDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
