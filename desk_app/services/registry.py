@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desk_app.services.appointments import AppointmentService
+from desk_app.services.audit_trail import AuditTrailService
 from desk_app.services.auth import AuthService
 from desk_app.services.card_payments import CardPaymentService
 from desk_app.services.cards import CardService
@@ -38,6 +39,7 @@ class Services:
     cards: CardService
     card_payments: CardPaymentService
     staff: StaffAdminService
+    audit_trail: AuditTrailService
 
     @classmethod
     def build(
@@ -69,4 +71,5 @@ class Services:
             cards=CardService(db, accounts),
             card_payments=CardPaymentService(db, accounts),
             staff=StaffAdminService(db),
+            audit_trail=AuditTrailService(db),
         )

@@ -33,6 +33,7 @@ from desk_app.views.theme import app_icon
 from desk_app.views.view_context import ViewContext
 
 if TYPE_CHECKING:
+    from desk_app.views.audit_trail_dialog import AuditTrailDialog
     from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
     from desk_app.views.staff.staff_dialog import StaffDialog
 
@@ -154,6 +155,11 @@ class MainWindow(QMainWindow):
             clinic_menu = clinic_menu or menus.addMenu("&Clinic")
             self.staff_action = _action(self, "S&taff…", self.staff)
             clinic_menu.addAction(self.staff_action)
+        self.audit_action: QAction | None = None
+        if self.ctx.can(Permission.VIEW_AUDIT):
+            clinic_menu = clinic_menu or menus.addMenu("&Clinic")
+            self.audit_action = _action(self, "&Audit trail…", self.audit_trail)
+            clinic_menu.addAction(self.audit_action)
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
 
@@ -260,6 +266,14 @@ class MainWindow(QMainWindow):
         dialog = ClinicSettingsDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._clinic_changed)
+        dialog.open()
+        return dialog
+
+    def audit_trail(self) -> AuditTrailDialog:
+        from desk_app.views.audit_trail_dialog import AuditTrailDialog
+
+        dialog = AuditTrailDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
