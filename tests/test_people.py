@@ -145,3 +145,20 @@ def test_recent_patients_are_the_ones_this_person_opened_newest_first(
     c.services.patients.open_profile(c.desk, b)
     assert [p.id for p in c.services.patients.recent(c.desk)] == [b, a]
     assert c.services.patients.recent(c.owner) == []
+
+
+def test_unlocking_checks_the_signed_in_members_password_and_counts_failures(
+    db: Database,
+) -> None:
+    c = small_clinic(db)
+    auth = c.services.auth
+    desk = auth.sign_in("frontdesk2", DEMO_PASSWORD, "DESK2")
+    assert auth.unlock(desk, DEMO_PASSWORD).name == "Robin Clarke"
+    for _ in range(5):
+        with pytest.raises(SignInFailed):
+            auth.unlock(desk, "wrong-password")
+    with pytest.raises(SignInFailed, match="Too many failed attempts"):
+        auth.unlock(desk, DEMO_PASSWORD)
+    with db.reading() as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("signin.%")))
+        assert sorted(set(actions)) == ["signin.unlock_failed", "signin.unlocked"]

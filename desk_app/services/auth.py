@@ -107,6 +107,43 @@ class AuthService:
         return actor
 
 
+    def unlock(self, actor: Actor, password: str) -> Actor:
+        """The signed-in member's password again, at the lock screen: their session resumes.
+
+        Counted like a sign-in (five failures lock the account) and audited either way.
+        Returns the member as they are now (a role changed meanwhile shows from here on).
+        """
+        if not password:
+            raise SignInFailed("Enter your password to unlock.")
+        failure: str | None = None
+        fresh: Actor | None = None
+        with self.db.transaction() as s:
+            staff = s.get(Staff, actor.staff_id)
+            now = self.db.clock.now()
+            if staff is None or not staff.active:
+                failure = "Your account is no longer active. Sign out, and ask a Full Access user."
+            elif staff.locked_until is not None and staff.locked_until > now:
+                minutes = int((staff.locked_until - now).total_seconds() // 60) + 1
+                failure = (
+                    f"Too many failed attempts. Try again in {minutes} minutes, or switch user."
+                )
+            elif not _verify(staff.password_hash, password):
+                staff.failed_sign_ins += 1
+                if staff.failed_sign_ins >= MAX_FAILURES:
+                    staff.locked_until = now + LOCKOUT
+                    staff.failed_sign_ins = 0
+                audit.record(s, actor, "signin.unlock_failed", entity=staff,
+                             summary="Wrong password at the lock screen")
+                failure = "That password is not right. Try again."
+            else:
+                staff.failed_sign_ins = 0
+                fresh = actor_for(staff, actor.workstation)
+                audit.record(s, fresh, "signin.unlocked", entity=staff, summary="Unlocked")
+        if failure is not None or fresh is None:
+            raise SignInFailed(failure or "That password is not right. Try again.")
+        return fresh
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)

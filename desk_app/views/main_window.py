@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -20,17 +22,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk_app.services.actor import Actor
 from desk_app.services.clinic_settings import ClinicInfo
 from desk_app.services.patients import PatientDetails
 from desk_app.services.permissions import Permission
 from desk_app.views.about import show_about
 from desk_app.views.clinic_settings_dialog import ClinicSettingsDialog
 from desk_app.views.forms import push_button
+from desk_app.views.idle_lock import IdleWatcher, LockScreen
 from desk_app.views.new_patient_dialog import NewPatientDialog
 from desk_app.views.patient_search import PatientSearch
 from desk_app.views.recent_patients import RecentPatients
 from desk_app.views.theme import app_icon
 from desk_app.views.view_context import ViewContext
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from desk_app.views.audit_trail_dialog import AuditTrailDialog
@@ -116,9 +122,19 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.search.focus_search)
+        self._find = QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Find), self, self.search.focus_search
+        )
         self.search.box.setFocus(Qt.FocusReason.OtherFocusReason)
         self.recent.reload()
+
+        # The shared desk locks itself after the clinic's idle time (views/idle_lock.py).
+        self.lock_screen = LockScreen(ctx.actor, ctx.services.auth.unlock, ctx.tasks, self)
+        self.lock_screen.unlocked.connect(self._unlocked)
+        self.lock_screen.switch_user.connect(self.sign_out)
+        self._hidden_while_locked: list[QWidget] = []
+        self.idle = IdleWatcher(ctx.clinic.idle_lock_minutes * 60_000, self)
+        self.idle.idle.connect(self.lock)
 
     def _share_left_pane(self) -> None:
         """Results get most of the height while there are any; else recent patients do."""
@@ -135,6 +151,8 @@ class MainWindow(QMainWindow):
         self.new_patient_action.setEnabled(self.ctx.can(Permission.EDIT_PATIENTS))
         file_menu.addAction(self.new_patient_action)
         file_menu.addSeparator()
+        self.lock_action = _action(self, "&Lock", self.lock, "Ctrl+L")
+        file_menu.addAction(self.lock_action)
         file_menu.addAction(_action(self, "&Sign out", self.sign_out))
         file_menu.addAction(
             _action(self, "&Quit", self.close, QKeySequence(QKeySequence.StandardKey.Quit))
@@ -303,6 +321,7 @@ class MainWindow(QMainWindow):
 
     def _clinic_changed(self, info: ClinicInfo) -> None:
         self.ctx = dataclasses.replace(self.ctx, clinic=info)
+        self.idle.set_interval(info.idle_lock_minutes * 60_000)
         self.setWindowTitle(window_title(info.name))
         if self.current_patient_id is not None:
             # Settings such as Client Pronouns change what a profile shows: rebuild it.
@@ -311,8 +330,58 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         show_about(self, self.ctx)
 
+    # -- locking ---------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        return self.lock_screen.isVisible()
+
+    def lock(self) -> None:
+        """Cover everything; hide open dialogs (kept as they are) until unlocked."""
+        if self.locked:
+            return
+        self.idle.pause()
+        self._hidden_while_locked = [
+            w for w in QApplication.topLevelWidgets()
+            if w is not self and w.isVisible() and _belongs_to(w, self)
+        ]
+        for window in self._hidden_while_locked:
+            window.hide()
+        self._set_usable(False)
+        self.lock_screen.cover()
+        log.info("workstation locked")
+
+    def _unlocked(self, actor: Actor) -> None:
+        self._set_usable(True)
+        if (actor.role, actor.billing_permission) != (
+            self.ctx.actor.role, self.ctx.actor.billing_permission
+        ):
+            # Their permissions changed meanwhile: the menus and buttons were built for the
+            # old ones. Sign out so they sign in afresh.
+            self.sign_out()
+            return
+        for window in self._hidden_while_locked:
+            window.show()
+        self._hidden_while_locked = []
+        self.idle.resume()
+
+    def _set_usable(self, usable: bool) -> None:
+        for part in (self.centralWidget(), self.menuBar(), self.statusBar()):
+            if part is not None:
+                part.setEnabled(usable)
+        self._find.setEnabled(usable)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.locked:
+            self.lock_screen.setGeometry(self.rect())
+
     def sign_out(self) -> None:
         self._signing_out = True
+        for window in self._hidden_while_locked:
+            window.close()
+        self._hidden_while_locked = []
+        self.idle.stop_watching()
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -323,6 +392,15 @@ class MainWindow(QMainWindow):
             self.signed_out.emit()
         else:
             self.closed.emit()
+
+
+def _belongs_to(window: QWidget, main: QWidget) -> bool:
+    parent = window.parentWidget()
+    while parent is not None:
+        if parent is main:
+            return True
+        parent = parent.parentWidget()
+    return False
 
 
 def _action(
