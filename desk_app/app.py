@@ -60,6 +60,21 @@ def mailer_for(smtp: SmtpConfig | None, clock: Clock) -> Mailer:
     return Mailer(settings, clock=clock)
 
 
+def database_key(url: str) -> str | None:
+    """The SQLCipher key of a workstation's SQLite file (made on first use); None for a
+    server database (PostgreSQL encrypts on its own terms) or an in-memory one."""
+    from sqlalchemy.engine import make_url
+
+    from desk_app.services.cache_encryption import workstation_key
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return workstation_key(path, KeyringSecretStore())
+
+
 def open_context(
     *, demo: bool = False, clock: Clock | None = None, config: Config | None = None
 ) -> AppContext:
@@ -69,7 +84,8 @@ def open_context(
         config = Config(database_url=f"sqlite:///{demo_database_path()}", demo=True)
     else:
         config = config or load_config() or Config()
-    db = Database(config.sqlalchemy_url(), clock)
+    url = config.sqlalchemy_url()
+    db = Database(url, clock, key=None if demo else database_key(url))
     log.info("opened database (%s), schema %s", db.dialect, db.schema_revision())
     # Card payments: the real stripe SDK against api.stripe.com, each payment account's secret
     # key from this computer's OS keyring. (The demo clinic has no payment account.)

@@ -58,9 +58,17 @@ def head_revision() -> str:
     return head
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, key: str | None = None) -> Engine:
+    """An engine for `url`; a SQLite file with a `key` is opened with SQLCipher (encrypted
+    at rest, services/cache_encryption.py)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
+    if key is not None:
+        if parsed.get_backend_name() != "sqlite":
+            raise ValueError("only a SQLite database is encrypted by the app")
+        from desk_app.services.cache_encryption import dbapi
+
+        kwargs["module"] = dbapi()
     if parsed.get_backend_name() == "sqlite":
         # One database thread uses the connections (views.tasks), but they may be opened on
         # the main thread during start-up.
@@ -70,6 +78,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         else:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
+    if key is not None:
+        from desk_app.services.cache_encryption import key_pragma
+
+        unlock = key_pragma(key)
+
+        def unlock_first(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(unlock)  # before any other statement on the connection
+
+        event.listen(engine, "connect", unlock_first)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -163,10 +180,12 @@ class Database:
         *,
         run_migrations: bool = True,
         echo: bool = False,
+        key: str | None = None,
     ) -> None:
+        """`key`: the SQLCipher key of an encrypted SQLite file (services/cache_encryption)."""
         self.url = url
         self.clock: Clock = clock or SystemClock()
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, key=key)
         if run_migrations and not schema_is_current(self.engine):
             migrate(self.engine)
         self._factory = sessionmaker(
