@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from desk_app.models.billing import Allocation, Invoice, Payment, Refund
 from desk_app.models.cards import PaymentAccount
-from desk_app.models.enums import CollectedBy, PaymentMethod
+from desk_app.models.enums import PaymentMethod
 from desk_app.models.staff import Staff
+from desk_app.services.ledger import collected_by_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +125,11 @@ def card_payment_rows(s: Session, patient_id: uuid.UUID) -> list[CardPaymentRow]
             card_label=p.reference,
             account_label=accounts.get(p.payment_account_id, "") if p.payment_account_id
             else "",
-            collected_by=("the patient" if p.collected_by is CollectedBy.PATIENT
-                          else staff.get(p.collected_by_staff_id, "")
-                          if p.collected_by_staff_id else ""),
+            collected_by=collected_by_label(
+                p.collected_by,
+                staff.get(p.collected_by_staff_id, "") if p.collected_by_staff_id else "",
+                p.workstation,
+            ),
             applications=tuple(InvoiceShare(i, numbers.get(i, ""), c) for i, c in shares),
         ))
     return rows

@@ -187,6 +187,15 @@ def patient_balance(s: Session, patient_id: uuid.UUID, currency: str) -> Patient
     )
 
 
+def collected_by_label(collected_by: CollectedBy, staff_name: str, workstation: str) -> str:
+    """Who took a payment, as its Activity says: "Sam Lee at DESK2", or "the patient"."""
+    if collected_by == CollectedBy.PATIENT:
+        return "the patient"
+    if not staff_name:
+        return workstation
+    return f"{staff_name} at {workstation}" if workstation else staff_name
+
+
 def _payment_label(method: PaymentMethod, money: str, received_at: datetime) -> str:
     """How an allocation names its payment: "Debit $85.00 on 2026-11-21"."""
     return f"{method.label} {money} on {received_at.date().isoformat()}"
@@ -243,6 +252,7 @@ class LedgerService:
                     Payment.collected_by,
                     raw_id(Payment.collected_by_staff_id),
                     Payment.reference,
+                    Payment.workstation,
                 )
                 .where(Payment.patient_id == patient_id)
                 .order_by(Payment.received_at.desc())
@@ -291,7 +301,7 @@ class LedgerService:
         pay_rows = []
         labels: dict[object, str] = {}
         money: dict[int, str] = {}
-        for pid, received_at, method, amount, collected_by, staff_id, reference in payments:
+        for pid, received_at, method, amount, collected_by, staff_id, reference, desk in payments:
             pay_rows.append(
                 PaymentRow(
                     uid(pid),
@@ -300,9 +310,7 @@ class LedgerService:
                     amount,
                     by_payment[pid],
                     refunded.get(pid, 0),
-                    "the patient"
-                    if collected_by == CollectedBy.PATIENT
-                    else staff_names.get(staff_id, ""),
+                    collected_by_label(collected_by, staff_names.get(staff_id, ""), desk),
                     reference,
                 )
             )

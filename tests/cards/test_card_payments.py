@@ -104,7 +104,7 @@ def test_top_up_goes_to_the_primary_account_on_no_invoice(card_clinic: CardClini
     assert payment.payment_account_id == c.account_id
     assert payment.location_id == c.clinic.location_id
     summary = c.services.ledger.billing_summary(c.owner, c.patient_id)
-    assert summary.payments[0].collected_by == c.desk.name
+    assert summary.payments[0].collected_by == f"{c.desk.name} at DESK1"
     with c.db.reading() as s:
         assert "card.top_up" in s.scalars(select(AuditEvent.action)).all()
 

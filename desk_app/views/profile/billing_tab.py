@@ -65,7 +65,7 @@ class BillingTab(TableTab):
                 PaymentsModel.AMOUNT: AMOUNT_SAMPLE,
                 PaymentsModel.APPLIED: AMOUNT_SAMPLE,
                 PaymentsModel.UNAPPLIED: AMOUNT_SAMPLE,
-                PaymentsModel.COLLECTED_BY: "Jordan Reyes",
+                PaymentsModel.COLLECTED_BY: "Jordan Reyes at DESK10",
             },
             stretch=PaymentsModel.REFERENCE,
         )

@@ -206,7 +206,7 @@ def test_topping_up_with_a_card_shows_as_available_credit(
     assert header(view) == (money(owing), money(credit + 5000))
     [payment] = desk.services.card_payments.card_payments_for_patient(desk.desk, desk.patient_id)
     assert (payment.amount_cents, payment.applied_cents, payment.collected_by) == (
-        5000, 0, "Sam Lee")
+        5000, 0, "Sam Lee at DESK1")
     assert view.cards.banner.text() == "Charged $50.00 to the card. $50.00 is now account credit."
 
 
