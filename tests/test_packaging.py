@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
 sys.path.insert(0, str(PACKAGING))
 
-import build as bundle  # noqa: E402
+import build_app as bundle  # noqa: E402
 import bundle_contents  # noqa: E402
 import make_icons  # noqa: E402
 from windows_version import version_info_text, version_numbers  # noqa: E402

@@ -374,6 +374,7 @@ class FirstRunDialog(FormDialog):
         box.setObjectName("setupStep")
         box.setFrameShape(QFrame.Shape.StyledPanel)
         title = QLabel(f"<b>{step.title}</b>")
+        title.setContentsMargins(4, 0, 4, 0)  # level with the muted lines under it
         text = _muted(step.description)
         row = QHBoxLayout(box)
         row.setContentsMargins(12, 10, 12, 10)

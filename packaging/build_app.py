@@ -1,6 +1,6 @@
 """Build the one-folder app with PyInstaller and check it: `./dev build` runs this.
 
-    .venv/bin/python packaging/build.py [--dist DIR] [--work DIR] [--no-self-test]
+    .venv/bin/python packaging/build_app.py [--dist DIR] [--work DIR] [--no-self-test]
 
 The app lands in DIR/front-desk/ (default dist/front-desk/); then its own `--self-test` runs.
 tests/test_packaging.py and bench/bundle.py call `build()`.
