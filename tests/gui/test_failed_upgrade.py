@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from desk_app.config import Config, save_config
 from desk_app.services.db import current_revision, make_engine
+from desk_app.views.a11y import unnamed_controls
 from desk_app.views.error_dialog import ErrorReporter
 from desk_app.views.startup import Launcher
 from desk_app.views.tasks import TaskRunner
@@ -54,6 +55,9 @@ def test_a_failed_upgrade_is_explained_and_the_app_quits(
     assert "could not update the clinic's database" in text
     assert "Nothing was changed" in text
     assert str(backup) in text
+    assert "The log file is " in text
+    assert box.objectName() == "upgradeFailedBox"
+    assert unnamed_controls(box) == []
     assert finished == []
     box.close()
     assert finished == [1]
