@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -37,7 +36,7 @@ from desk_app.services.setup import (
 )
 from desk_app.views.a11y import name
 from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
-from desk_app.views.setup_steps import Opener, OptionalStep, optional_steps
+from desk_app.views.optional_setup_page import OptionalSetupPage, muted
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.view_context import ViewContext
 
@@ -101,7 +100,9 @@ class FirstRunDialog(FormDialog):
         self.clinic_page = self._clinic_page()
         self.location_page = self._location_page()
         self.account_page = self._account_page()
-        self.optional_page = self._optional_page()
+        self.optional_page = OptionalSetupPage()
+        self.optional_page.finished.connect(self.accept)
+        self.finish_button = self.optional_page.finish_button
         self.pages = [self.choice_page, self.clinic_page, self.location_page, self.account_page,
                       self.optional_page]
         layout = QVBoxLayout(self)
@@ -134,7 +135,7 @@ class FirstRunDialog(FormDialog):
         layout.addSpacing(10)
         layout.addWidget(self.demo_button)
         layout.addWidget(
-            _muted(
+            muted(
                 "Explore with made-up patients, staff, appointments and invoices. Nothing you do "
                 "there touches real data, and you can set up your own clinic later."
             )
@@ -142,7 +143,7 @@ class FirstRunDialog(FormDialog):
         layout.addSpacing(12)
         layout.addWidget(self.setup_button)
         layout.addWidget(
-            _muted(
+            muted(
                 "Three short steps: your clinic, its first location and your own Full Access "
                 "account. Card payments and the rest can follow now or later."
             )
@@ -334,10 +335,7 @@ class FirstRunDialog(FormDialog):
         self.created_username = user_name(self.username.text())
         self.view_ctx = ViewContext(services=self._services, actor=created.actor,
                                     tasks=self._tasks, clinic=created.clinic)
-        self.optional_header.set_subtitle(
-            f"{created.clinic.name} is ready and you are signed in. These can be set up now "
-            "or at any time later."
-        )
+        self.optional_page.set_context(self.view_ctx)
         self.show_page(self.optional_page)
 
     def _failed(self, error: BaseException) -> None:
@@ -350,55 +348,6 @@ class FirstRunDialog(FormDialog):
                 return
         if not self.account_form.show_refusal(error, self.error):
             self._tasks.default_failure(error)
-
-    # -- step 4: optional set-up ---------------------------------------------------------------
-
-    def _optional_page(self) -> QWidget:
-        page = QWidget()
-        self.optional_header = DialogHeader("Optional set-up")
-        self.finish_button = push_button("Finish", primary=True)
-        self.finish_button.clicked.connect(self.accept)
-        self.step_buttons: dict[str, QPushButton] = {}
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        layout.addWidget(self.optional_header)
-        for step in optional_steps():
-            layout.addWidget(self._optional_step(step))
-        layout.addStretch(1)
-        layout.addLayout(_buttons(None, self.finish_button))
-        return page
-
-    def _optional_step(self, step: OptionalStep) -> QWidget:
-        box = QFrame()
-        box.setObjectName("setupStep")
-        box.setFrameShape(QFrame.Shape.StyledPanel)
-        title = QLabel(f"<b>{step.title}</b>")
-        title.setContentsMargins(4, 0, 4, 0)  # level with the muted lines under it
-        text = _muted(step.description)
-        row = QHBoxLayout(box)
-        row.setContentsMargins(12, 10, 12, 10)
-        words = QVBoxLayout()
-        words.setSpacing(2)
-        words.addWidget(title)
-        words.addWidget(text)
-        row.addLayout(words, 1)
-        if step.open is not None:
-            opener = step.open
-            button = push_button(step.button)
-            button.clicked.connect(lambda: self._open_step(opener))
-            self.step_buttons[step.key] = button
-            row.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
-            words.addWidget(_muted(f"Later: {step.later}."))
-        else:
-            words.addWidget(_muted(f"Set this up later in {step.later}."))
-        return box
-
-    def _open_step(self, opener: Opener) -> None:
-        assert self.view_ctx is not None
-        dialog = opener(self.view_ctx, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -448,11 +397,3 @@ def _buttons(back: QPushButton | None, forward: QPushButton) -> QHBoxLayout:
     row.addStretch(1)
     row.addWidget(forward)
     return row
-
-
-def _muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("muted")
-    label.setWordWrap(True)
-    label.setContentsMargins(4, 0, 4, 0)
-    return label

@@ -16,6 +16,7 @@ from desk_app.models.audit import AuditEvent
 from desk_app.models.clinic import Clinic, Location
 from desk_app.services.db import Database
 from desk_app.services.registry import Services
+from desk_app.services.setup import create_clinic
 from desk_app.views import setup_steps
 from desk_app.views.first_run import FirstRunChoice, FirstRunDialog
 from desk_app.views.main_window import MainWindow
@@ -169,15 +170,22 @@ def test_a_wired_optional_step_opens_its_dialog(
     setup_steps.set_opener("messaging", messaging)
     with pytest.raises(KeyError, match="no optional set-up step 'sms'"):
         setup_steps.set_opener("sms", messaging)
+    create_clinic(services.db, clinic_name="Harbour Physio", time_zone="America/Toronto",
+                  currency="CAD", location_name="Harbourfront", first_name="Ana",
+                  last_name="Silva", username="ana", password="harbour-physio-1",
+                  workstation="FRONT-1")
+    actor = services.auth.sign_in("ana", "harbour-physio-1", "FRONT-1")
+    ctx = ViewContext(services=services, actor=actor, tasks=tasks,
+                      clinic=services.clinic.info(actor))
+
     wired = FirstRunDialog(services, tasks, Config(workstation="FRONT-1"))
     qtbot.addWidget(wired)
-    assert set(wired.step_buttons) == {"payments", "messaging"}
-    wired.view_ctx = ViewContext(services=services, actor=None, tasks=tasks,  # type: ignore[arg-type]
-                                 clinic=None)  # type: ignore[arg-type]
+    assert set(wired.optional_page.step_buttons) == {"payments", "messaging"}
+    wired.optional_page.set_context(ctx)
     wired.show()
     wired.show_page(wired.optional_page)
     click(qtbot, wired, "Set up messaging…")
-    assert opened == [wired.view_ctx]
+    assert opened == [ctx]
     assert any(d.windowTitle() == "Messaging settings" for d in wired.findChildren(QDialog))
 
 
