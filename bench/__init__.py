@@ -10,6 +10,7 @@ bench/results/<name>.json.
 - cold_start    process start to a painted main window vs a bare PySide6 window
 - memory        peak RSS of a process searching and opening profiles on 100k patients
 - seed          `desk-app seed --patients 100000` wall time and file size
+- bundle        the PyInstaller one-folder app: size, and cold start next to python -m desk_app
 """
 
-BENCHMARKS = ("search", "profile_open", "cold_start", "memory", "seed", "receipts")
+BENCHMARKS = ("search", "profile_open", "cold_start", "memory", "seed", "receipts", "bundle")

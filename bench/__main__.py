@@ -1,7 +1,7 @@
 """`python -m bench [name ...]`: run all benchmarks or the named ones, print a table.
 
-Names: search, profile_open, cold_start, memory, seed. Results are also written to
-bench/results/<name>.json.
+Names: search, profile_open, cold_start, memory, seed, receipts, bundle. Results are also
+written to bench/results/<name>.json.
 """
 
 from __future__ import annotations

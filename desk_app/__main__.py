@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
         help="start, sign in to the demo, open a patient, save a screenshot of "
         "the main window to PNG and exit (for headless machines)",
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation offscreen on a temporary demo clinic (main window, "
+        "a receipt, the card form's web engine); exits 0 if everything works",
+    )
     sub = parser.add_subparsers(dest="command")
     seed = sub.add_parser("seed", help="build a clinic database of any size for benchmarks")
     seed.add_argument("--patients", type=int, default=300)
@@ -55,9 +61,16 @@ def _seed(db_path: Path, patients: int, seed: int) -> int:
 
 def _migrate(url: str) -> int:
     from desk_app.services.db import Database
+    from desk_app.services.schema_upgrade import SchemaUpgradeFailed
 
-    db = Database(url)
+    try:
+        db = Database(url)
+    except SchemaUpgradeFailed as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
     print(f"Schema is at revision {db.schema_revision()}")
+    if db.upgrade_backup is not None:
+        print(f"A copy from before the upgrade is at {db.upgrade_backup}")
     db.dispose()
     return 0
 
@@ -68,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return _seed(args.db, args.patients, args.seed)
     if args.command == "migrate":
         return _migrate(args.url)
+    if args.self_test:
+        from desk_app.views.self_test import run_self_test
+
+        return run_self_test()
     from desk_app.views.application import run_gui
 
     return run_gui(demo=args.demo or args.screenshot is not None, screenshot=args.screenshot)

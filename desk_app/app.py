@@ -17,7 +17,7 @@ from desk_app.services.demo import create_demo_clinic, existing_clinic_id
 from desk_app.services.demo_credentials import DEMO_WORKSTATION
 from desk_app.services.mail import Mailer, SmtpSecurity, SmtpSettings
 from desk_app.services.registry import Services
-from desk_app.services.secret_store import KeyringSecretStore
+from desk_app.services.secret_store import KeyringSecretStore, SecretStoreUnavailable
 from desk_app.services.stripe_gateway import StripeGatewayFactory
 
 log = logging.getLogger(__name__)
@@ -65,14 +65,22 @@ def database_key(url: str) -> str | None:
     server database (PostgreSQL encrypts on its own terms) or an in-memory one."""
     from sqlalchemy.engine import make_url
 
-    from desk_app.services.cache_encryption import workstation_key
+    from desk_app.services.cache_encryption import has_content, is_plain_sqlite, workstation_key
 
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     path = Path(parsed.database)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return workstation_key(path, KeyringSecretStore())
+    try:
+        return workstation_key(path, KeyringSecretStore())
+    except SecretStoreUnavailable:
+        if has_content(path) and not is_plain_sqlite(path):
+            raise  # encrypted, and no keyring to unlock it: nothing can be read
+        # No keyring on this computer: the file stays plain (and is encrypted on the first
+        # start that finds one). Said in the log; docs/SECURITY.md tells the clinic why.
+        log.warning("no system keyring: the clinic's database file is not encrypted (%s)", path)
+        return None
 
 
 def open_context(

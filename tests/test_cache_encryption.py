@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
+import keyring.backends.fail
 import pytest
 from sqlalchemy import func, select
 
@@ -108,3 +109,15 @@ def test_the_app_opens_a_clinic_encrypted_and_the_demo_plain(
     demo.close()
     demo_file = paths.data_dir() / "demo-clinic.sqlite3"
     assert is_plain_sqlite(demo_file)
+
+
+def test_without_a_keyring_a_plain_file_stays_plain_and_opens(
+    tmp_path: Path, desk_home: Path
+) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        path = tmp_path / "clinic.sqlite3"
+        assert database_key(f"sqlite:///{path}") is None
+    finally:
+        keyring.set_keyring(previous)

@@ -186,8 +186,16 @@ class Database:
         self.url = url
         self.clock: Clock = clock or SystemClock()
         self.engine = make_engine(url, echo=echo, key=key)
+        #: The copy made before this open upgraded the schema (SQLite files only), if any.
+        self.upgrade_backup: Path | None = None
         if run_migrations and not schema_is_current(self.engine):
-            migrate(self.engine)
+            from desk_app.services.schema_upgrade import upgrade_schema
+
+            try:
+                self.upgrade_backup = upgrade_schema(self.engine, url, self.clock, key)
+            except BaseException:
+                self.engine.dispose()
+                raise
         self._factory = sessionmaker(
             self.engine, expire_on_commit=False, info={"clock": self.clock}
         )

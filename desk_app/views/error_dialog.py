@@ -7,6 +7,7 @@ are opened without blocking (``open()``), so a failure never freezes a caller's 
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from desk_app import logs, paths
 from desk_app.config import ConfigError
 from desk_app.services.errors import ServiceError
+from desk_app.services.schema_upgrade import SchemaUpgradeFailed
 from desk_app.views.a11y import name
 
 log = logging.getLogger(__name__)
@@ -126,8 +128,26 @@ def warning_box(parent: QWidget | None, message: str, title: str = "Front Desk")
     return box
 
 
+def upgrade_failed_box(parent: QWidget | None, error: SchemaUpgradeFailed) -> QMessageBox:
+    """The failed-upgrade message, wide, with the backup's path on one line, selectable."""
+    text = html.escape(f"{error.message}\n\nThe log file is {log_file_path()}.", quote=False)
+    for path in (str(error.backup) if error.backup else "", log_file_path()):
+        if path:
+            escaped = html.escape(path, quote=False)
+            text = text.replace(escaped, f'<span style="white-space: nowrap">{escaped}</span>')
+    box = warning_box(parent, text.replace("\n", "<br>"))
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setObjectName("upgradeFailedBox")
+    box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 720px; }")
+    return box
+
+
 def dialog_for(parent: QWidget | None, error: BaseException) -> QDialog:
     """The dialog that explains `error` (not yet shown)."""
+    if isinstance(error, SchemaUpgradeFailed):
+        # A long message with a path to copy: wide enough to keep the path on one line.
+        return upgrade_failed_box(parent, error)
     if isinstance(error, ServiceError):
         return warning_box(parent, error.message)
     if isinstance(error, ConfigError):  # its message names the file and what to change

@@ -236,7 +236,7 @@ class Launcher(QObject):
     def _first_run(self, context: AppContext) -> None:
         from desk_app.views.first_run import FirstRunDialog
 
-        dialog = FirstRunDialog(context.services.db, self.tasks, context.config)
+        dialog = FirstRunDialog(context.services, self.tasks, context.config)
         self._show_dialog(dialog)
         dialog.finished.connect(lambda _r: self._first_run_done(dialog, context))
 
@@ -247,8 +247,8 @@ class Launcher(QObject):
         if dialog.choice is FirstRunChoice.DEMO:
             self.context = None
             self._open(lambda: switch_to_demo(context))
-        elif dialog.choice is FirstRunChoice.CREATED:
-            self._sign_in(dialog.created_username)
+        elif dialog.choice is FirstRunChoice.CREATED and dialog.actor is not None:
+            self._signed_in(dialog.actor)  # signed in while setting up: no second password
         else:
             self.finish(0)
 
@@ -284,6 +284,9 @@ class Launcher(QObject):
         if actor is None:
             self.finish(0)
             return
+        self._signed_in(actor)
+
+    def _signed_in(self, actor: Actor) -> None:
         context = self.context
         assert context is not None
         clinic = context.services.clinic

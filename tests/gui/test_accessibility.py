@@ -65,14 +65,26 @@ def test_sign_in_dialog(qtbot: QtBot, demo_services: Services, tasks: TaskRunner
     qtbot.waitUntil(lambda: bool(tasks.idle), timeout=10_000)
 
 
-def test_first_run_dialog_both_pages(qtbot: QtBot, sqlite_db: Database, tasks: TaskRunner) -> None:
-    dialog = FirstRunDialog(sqlite_db, tasks, Config())
+def test_first_run_dialog_every_page(
+    qtbot: QtBot, sqlite_db: Database, tasks: TaskRunner
+) -> None:
+    dialog = FirstRunDialog(Services.build(sqlite_db), tasks, Config())
     qtbot.addWidget(dialog)
     dialog.show()
-    assert_all_named(dialog)
-    dialog.show_setup()
-    assert_all_named(dialog)
+    for page in dialog.pages:
+        dialog.show_page(page)
+        assert_all_named(dialog)
+    dialog.show_page(dialog.account_page)
     assert find(dialog, QPushButton, "Create clinic").isVisible()
+
+
+def test_about_box(qtbot: QtBot, window: MainWindow) -> None:
+    window.about()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "aboutBox") is not None)
+    box = window.findChild(QMessageBox, "aboutBox")
+    assert isinstance(box, QMessageBox)
+    assert_all_named(box)
+    box.close()
 
 
 def test_new_patient_dialog_with_an_error_showing(qtbot: QtBot, view_ctx: ViewContext) -> None:

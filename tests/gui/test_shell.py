@@ -27,12 +27,12 @@ from pytestqt.qtbot import QtBot
 from desk_app import logs
 from desk_app.config import Config, load_config, save_config
 from desk_app.services.actor import Actor
-from desk_app.services.db import Database, head_revision
+from desk_app.services.db import head_revision
 from desk_app.services.errors import Conflict
 from desk_app.services.registry import Services
 from desk_app.views.about import about_text
 from desk_app.views.error_dialog import UNEXPECTED_TITLE, ErrorDialog, ErrorReporter
-from desk_app.views.first_run import FirstRunChoice, FirstRunDialog
+from desk_app.views.first_run import FirstRunDialog
 from desk_app.views.main_window import MainWindow
 from desk_app.views.patient_search import IDLE_HINT
 from desk_app.views.qt_logging import qt_message_handler
@@ -395,44 +395,6 @@ def test_a_crash_in_a_worker_thread_is_shown_on_the_ui_thread(qtbot: QtBot) -> N
 
 
 # -- first run and start-up ----------------------------------------------------------------
-
-
-def test_setting_up_a_new_clinic_saves_the_config(
-    qtbot: QtBot, sqlite_db: Database, tasks: TaskRunner
-) -> None:
-    config = Config(workstation="FRONT-1")
-    dialog = FirstRunDialog(sqlite_db, tasks, config)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    click(qtbot, find(dialog, QPushButton, "Set up a new clinic"))
-    assert find(dialog, QLineEdit, "Clinic name").isVisible()
-    assert dialog.time_zone.currentText() == "America/Toronto"
-
-    find(dialog, QLineEdit, "Clinic name").setText("Harbour Physio")
-    find(dialog, QLineEdit, "First location").setText("Harbourfront")
-    find(dialog, QLineEdit, "Your first name").setText("Ana")
-    find(dialog, QLineEdit, "Your last name").setText("Silva")
-    find(dialog, QLineEdit, "Username").setText("ana silva")
-    find(dialog, QLineEdit, "Password").setText("harbour-physio-1")
-    find(dialog, QLineEdit, "Confirm password").setText("harbour-physio-2")
-    click(qtbot, find(dialog, QPushButton, "Create clinic"))
-    assert dialog.form.error_text("confirm") == "The two passwords do not match; type them again."
-
-    find(dialog, QLineEdit, "Confirm password").setText("harbour-physio-1")
-    click(qtbot, find(dialog, QPushButton, "Create clinic"))
-    qtbot.waitUntil(lambda: dialog.form.error_text("username") != "", timeout=10_000)
-    assert dialog.form.error_text("username").startswith("A username is 3 to 40")
-    assert load_config() is None
-
-    find(dialog, QLineEdit, "Username").setText("ana")
-    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
-        click(qtbot, find(dialog, QPushButton, "Create clinic"))
-
-    assert dialog.choice is FirstRunChoice.CREATED
-    assert dialog.created_username == "ana"
-    assert load_config() == config
-    actor = Services.build(sqlite_db).auth.sign_in("ana", "harbour-physio-1", "FRONT-1")
-    assert actor.name == "Ana Silva"
 
 
 def test_a_fresh_workstation_offers_the_demo_and_signs_in_to_it(
