@@ -428,28 +428,28 @@ class StripeGateway:
                                           "maximum": custom.maximum_cents}
                 if custom.preset_cents is not None:
                     limits["preset"] = custom.preset_cents
-                price = self._client.v1.prices.create({
+                price_params: Any = {
                     "currency": request.currency.lower(), "custom_unit_amount": limits,
-                    "product_data": {"name": custom.name}})
+                    "product_data": {"name": custom.name}}
+                price = self._client.v1.prices.create(price_params)
                 line_items = [{"price": str(price.id), "quantity": 1}]
             intent_data: dict[str, Any] = {"metadata": dict(request.metadata)}
             if request.save_card:
                 intent_data["setup_future_usage"] = "off_session"
             if request.receipt_email:
                 intent_data["receipt_email"] = request.receipt_email
+            params: Any = {
+                "mode": "payment",
+                "customer": request.customer_id,
+                "line_items": line_items,
+                "payment_method_types": ["card"],  # Apple Pay and Google Pay come as cards
+                "payment_intent_data": intent_data,
+                "metadata": dict(request.metadata),
+                "expires_at": request.expires_at,
+                "success_url": request.success_url,
+            }
             session = self._client.v1.checkout.sessions.create(
-                {
-                    "mode": "payment",
-                    "customer": request.customer_id,
-                    "line_items": line_items,  # type: ignore[typeddict-item]
-                    "payment_method_types": ["card"],  # Apple Pay and Google Pay are cards here
-                    "payment_intent_data": intent_data,  # type: ignore[typeddict-item]
-                    "metadata": dict(request.metadata),
-                    "expires_at": request.expires_at,
-                    "success_url": request.success_url,
-                },
-                {"idempotency_key": request.idempotency_key},
-            )
+                params, {"idempotency_key": request.idempotency_key})
         return _checkout_session(session.to_dict())
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
