@@ -283,7 +283,7 @@ def test_paid_invoice_link_notifies_admins_and_billing_providers_only(
     assert "dokoye" not in notified  # the rendering provider lacks the Billing permission
     assert c.services.notifications.unread_count(c.owner) == 1
     (note,) = c.services.notifications.list_for(c.owner)
-    assert "Maddy Smith paid $124.30 online" == note.title
+    assert note.title == "Maddy Smith paid $124.30 online"
     assert c.services.notifications.mark_all_read(c.owner) == 1
     assert c.services.notifications.unread_count(c.owner) == 0
 
