@@ -236,11 +236,15 @@ class BillingNoticeService:
             return self._history(s, patient_id)
 
     def preview(self, actor: Actor, patient_id: uuid.UUID, channel: NoticeChannel,
-                custom_message: str = "") -> NoticeDraft:
-        """The pay-balance message as it will be sent, with a placeholder for the link."""
+                custom_message: str = "", kind: NoticeKind = NoticeKind.BALANCE) -> NoticeDraft:
+        """The pay-balance (or top-up) message as it will be sent, with a placeholder for the
+        link (made when it is sent)."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
-            plan = self._plan_balance(s, actor, patient_id, channel)
+            if kind is NoticeKind.TOP_UP:
+                plan = self._plan_top_up(s, actor, patient_id, channel)
+            else:
+                plan = self._plan_balance(s, actor, patient_id, channel)
         return self._draft(plan, PREVIEW_LINK, custom_message)
 
     # ----- settings -------------------------------------------------------------------------
@@ -298,25 +302,11 @@ class BillingNoticeService:
 
     def send_top_up_link(self, actor: Actor, patient_id: uuid.UUID, channel: NoticeChannel,
                          custom_message: str = "") -> NoticeRow:
-        """A link where the patient picks an amount that becomes account credit. Blocks."""
+        """A link where the patient picks an amount that becomes account credit in the primary
+        account (collected by the patient). Blocks."""
         require(actor, Permission.TAKE_PAYMENT)
         with self.db.reading() as s:
-            patient, clinic = self._patient(s, actor, patient_id)
-            if not clinic.enable_add_account_credit:
-                raise Conflict("Adding account credit is turned off for this clinic (Clinic "
-                               "settings ▸ Enable Add Account Credit).")
-            account = self._primary_account(s, actor)
-            if account is None:
-                raise Conflict("Set up a payment account in Clinic ▸ Payment accounts first.")
-            recipient = self._recipient(patient, clinic, channel)
-            plan = self._plan(
-                s, actor, patient, clinic, NoticeKind.TOP_UP, channel, recipient, account,
-                amount=0, allow_partial=True, lines=(),
-                custom=CustomAmount(f"Account credit at {clinic.name}", MIN_CHOSEN_CENTS,
-                                    MAX_CHARGE_CENTS, None),
-                what="a top-up of your account credit", amount_text="the amount you choose",
-                invoice_id=None, subject=f"Add credit to your account at {clinic.name}",
-                from_name=clinic.name)
+            plan = self._plan_top_up(s, actor, patient_id, channel)
         return self._send(actor, plan, custom_message)
 
     def send_invoice_link(self, actor: Actor, invoice_id: uuid.UUID) -> NoticeRow:
@@ -394,6 +384,25 @@ class BillingNoticeService:
             amount=total, allow_partial=partial, lines=lines, custom=custom,
             what="your balance", amount_text=format_money(total, clinic.currency),
             invoice_id=None, subject=f"Your balance at {clinic.name}", from_name=clinic.name)
+
+    def _plan_top_up(self, s: Session, actor: Actor, patient_id: uuid.UUID,
+                     channel: NoticeChannel) -> _Plan:
+        patient, clinic = self._patient(s, actor, patient_id)
+        if not clinic.enable_add_account_credit:
+            raise Conflict("Adding account credit is turned off for this clinic (Clinic "
+                           "settings ▸ Enable Add Account Credit).")
+        account = self._primary_account(s, actor)
+        if account is None:
+            raise Conflict("Set up a payment account in Clinic ▸ Payment accounts first.")
+        recipient = self._recipient(patient, clinic, channel)
+        return self._plan(
+            s, actor, patient, clinic, NoticeKind.TOP_UP, channel, recipient, account,
+            amount=0, allow_partial=True, lines=(),
+            custom=CustomAmount(f"Account credit at {clinic.name}", MIN_CHOSEN_CENTS,
+                                MAX_CHARGE_CENTS, None),
+            what="the amount to add to your account credit", amount_text="yours to choose",
+            invoice_id=None, subject=f"Add credit to your account at {clinic.name}",
+            from_name=clinic.name)
 
     def _plan(self, s: Session, actor: Actor, patient: Patient, clinic: Clinic,
               kind: NoticeKind, channel: NoticeChannel, recipient: str, account: uuid.UUID,

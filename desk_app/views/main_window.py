@@ -27,6 +27,7 @@ from desk_app.views.about import show_about
 from desk_app.views.clinic_settings_dialog import ClinicSettingsDialog
 from desk_app.views.forms import push_button
 from desk_app.views.new_patient_dialog import NewPatientDialog
+from desk_app.views.notification_bell import NotificationBell
 from desk_app.views.patient_search import PatientSearch
 from desk_app.views.recent_patients import RecentPatients
 from desk_app.views.theme import app_icon
@@ -166,6 +167,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.user_label, 1)
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
+        # Billing notices: paid links are polled for; the bell lists who was notified.
+        self.bell = NotificationBell(self.ctx, self)
+        self.bell.payments_recorded.connect(self._link_paid)
+        bar.addPermanentWidget(self.bell)
         self._set_busy_visible(False)
         # Only show the indicator for work that takes long enough to notice.
         self._busy_timer = QTimer(self)
@@ -173,6 +178,11 @@ class MainWindow(QMainWindow):
         self._busy_timer.setInterval(BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(lambda: self._set_busy_visible(True))
         self.ctx.tasks.busy_changed.connect(self._busy_changed)
+
+    def _link_paid(self) -> None:
+        reload = getattr(self.profile, "reload", None)
+        if callable(reload):
+            reload()
 
     def _busy_changed(self, busy: bool) -> None:
         if busy:
