@@ -7,15 +7,23 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QPlainTextEdit
+from PySide6.QtWidgets import QPlainTextEdit, QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from desk_app.models import NoticeStatus, Patient
 from desk_app.views.a11y import unnamed_controls
+from desk_app.views.profile.invoice_link_action import ACTION_LABEL, invoice_menu
 from desk_app.views.profile.notice_models import NoticeHistoryModel
 from desk_app.views.profile.reminder_dialog import ReminderDialog
 from tests.gui.conftest import wait_idle
-from tests.gui.helpers_profile import click, named, open_dialog, open_profile, wait_closed
+from tests.gui.helpers_profile import (
+    click,
+    named,
+    open_dialog,
+    open_profile,
+    select_row,
+    wait_closed,
+)
 from tests.gui.notices.conftest import NoticeDesk
 
 pytestmark = pytest.mark.gui
@@ -94,3 +102,54 @@ def test_text_reminder_is_off_and_says_why_without_consent(
     assert not button.isEnabled()
     assert "has not agreed to receive texts" in button.toolTip()
     assert "has not agreed to receive texts" in view.notices.why_not.text()
+
+
+def test_email_reminder_window_shows_the_email_as_it_will_look(
+        qtbot: QtBot, notice_desk: NoticeDesk, tmp_path: Path) -> None:
+    desk = notice_desk
+    view = open_profile(qtbot, desk.ctx, desk.patient_id, TAB)
+    click(qtbot, view.notices, "Email Reminder…")
+    dialog = open_dialog(qtbot, view.notices, ReminderDialog)
+    assert isinstance(dialog.preview, QTextBrowser)
+    qtbot.waitUntil(lambda: "Hello, Maddy" in dialog.preview.toPlainText(), timeout=5_000)
+    assert "Pay $120.00" in dialog.preview.toPlainText()
+    assert dialog.fits.text().startswith("Subject: Your balance at Maple Grove Wellness")
+    assert unnamed_controls(dialog) == []
+    dialog.resize(dialog.width(), 640)
+    assert dialog.grab().save(str(shots_dir(tmp_path) / "email-reminder.png"))
+    dialog.reject()
+
+
+def test_one_time_payment_link_from_the_invoice_menu_confirms_in_green(
+        qtbot: QtBot, notice_desk: NoticeDesk) -> None:
+    desk = notice_desk
+    view = open_profile(qtbot, desk.ctx, desk.patient_id, "Billing")
+    billing = view.billing
+    owing = next(i for i in billing.invoices.rows if i.balance_cents > 0)
+    select_row(billing.invoice_table, owing.id)
+    menu = invoice_menu(billing, lambda _row: None)
+    (action,) = [a for a in menu.actions() if a.text() == ACTION_LABEL]
+    assert action.isEnabled()
+    action.trigger()
+    wait_idle(qtbot, desk.ctx)
+    qtbot.waitUntil(lambda: "1-time payment link" in billing.banner.text(), timeout=10_000)
+    assert billing.banner.text() == (
+        f"1-time payment link for {owing.number} sent to "
+        "madeleine.odegardnguyen0@mail.example.")
+    (message,) = desk.smtp.inbox.messages
+    assert message["Subject"] == "Maple Grove Wellness"
+    assert message["From"].addresses[0].display_name == "Sam Lee"
+
+
+def test_one_time_payment_link_is_off_without_the_billing_permission(
+        qtbot: QtBot, notice_desk: NoticeDesk, demo_db: object) -> None:
+    from tests.db_fixtures import actor_named
+    from tests.gui.conftest import signed_in
+
+    desk = notice_desk
+    ctx = signed_in(desk.services, actor_named(demo_db, "frontdesk2"), desk.ctx.tasks)  # type: ignore[arg-type]
+    view = open_profile(qtbot, ctx, desk.patient_id, "Billing")
+    owing = next(i for i in view.billing.invoices.rows if i.balance_cents > 0)
+    select_row(view.billing.invoice_table, owing.id)
+    (action,) = invoice_menu(view.billing, lambda _row: None).actions()
+    assert not action.isEnabled() and "Billing permission" in action.toolTip()
