@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
                 self, "&Payment accounts…", self.payment_accounts
             )
             clinic_menu.addAction(self.payment_accounts_action)
+            clinic_menu.addAction(_action(self, "&Billing notices…", self.notice_settings))
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
 
@@ -266,6 +267,13 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def notice_settings(self) -> QWidget:
+        from desk_app.views.notice_settings_dialog import NoticeSettingsDialog
+
+        dialog = NoticeSettingsDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
     def payment_accounts(self) -> PaymentAccountsDialog:
         # Imported here: it uses parts of the profile package, which start-up does not need.
         from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
@@ -300,6 +308,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if not event.isAccepted():
             return
+        self.bell.stop()
         if self._signing_out:
             self.signed_out.emit()
         else:

@@ -50,6 +50,10 @@ class NotificationBell(QToolButton):
         self.setToolTip(f"{unread} unread" if unread else "No unread notifications")
         self.setStyleSheet("QToolButton { font-weight: 600; color: #b54708; }" if unread else "")
 
+    def stop(self) -> None:
+        """No more polling (the window is closing)."""
+        self.timer.stop()
+
     def refresh(self) -> None:
         notes, actor = self.ctx.services.notifications, self.ctx.actor
 
@@ -60,6 +64,8 @@ class NotificationBell(QToolButton):
         self.ctx.tasks.db(lambda: notes.list_for(actor), shown, lambda _e: None, owner=self)
 
     def poll(self) -> None:
+        if not self.window().isVisible():
+            return  # a closed (or never shown) window: its tasks may be shut down
         links, actor = self.ctx.services.link_payments, self.ctx.actor
 
         def done(report: LinkCheckReport) -> None:
@@ -67,8 +73,11 @@ class NotificationBell(QToolButton):
                 self.payments_recorded.emit()
             self.refresh()
 
-        self.ctx.tasks.network(lambda: links.check_open_links(actor), done,
-                               lambda _e: None, owner=self)
+        try:
+            self.ctx.tasks.network(lambda: links.check_open_links(actor), done,
+                                   lambda _e: None, owner=self)
+        except RuntimeError:  # the task pools were shut down: the app is closing
+            self.timer.stop()
 
     def _fill_menu(self) -> None:
         self.menu_.clear()

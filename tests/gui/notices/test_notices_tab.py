@@ -153,3 +153,29 @@ def test_one_time_payment_link_is_off_without_the_billing_permission(
     select_row(view.billing.invoice_table, owing.id)
     (action,) = invoice_menu(view.billing, lambda _row: None).actions()
     assert not action.isEnabled() and "Billing permission" in action.toolTip()
+
+
+def test_clinic_billing_notice_settings_are_saved(qtbot: QtBot, notice_desk: NoticeDesk,
+                                                  demo_db: object, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QCheckBox, QSpinBox
+
+    from desk_app.views.notice_settings_dialog import PARTIAL_LABEL, NoticeSettingsDialog
+    from tests.db_fixtures import actor_named
+    from tests.gui.conftest import signed_in
+
+    desk = notice_desk
+    owner = actor_named(demo_db, "owner")  # type: ignore[arg-type]
+    ctx = signed_in(desk.services, owner, desk.ctx.tasks)
+    dialog = NoticeSettingsDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.action_button.isEnabled(), timeout=5_000)
+    assert unnamed_controls(dialog) == []
+    assert dialog.grab().save(str(shots_dir(tmp_path) / "notice-settings.png"))
+    named(dialog, QCheckBox, PARTIAL_LABEL).setChecked(True)
+    named(dialog, QSpinBox, "Links expire after").setValue(90)
+    click(qtbot, dialog, "Save")
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    saved = desk.services.billing_notices.settings(owner)
+    assert saved.allow_partial_payment and saved.link_expiry_minutes == 90
