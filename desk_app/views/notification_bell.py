@@ -9,6 +9,7 @@ menu lists their notifications and marks them read.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from desk_app.services.link_payments import LinkCheckReport
@@ -44,11 +45,15 @@ class NotificationBell(QToolButton):
 
     def _show_count(self, unread: int) -> None:
         self.unread = unread
-        text = f"🔔 Notifications ({unread})" if unread else "🔔 Notifications"
+        # Words, not an emoji: the fonts on clinic machines may have no bell glyph.
+        text = f"Notifications ({unread})" if unread else "Notifications"
         self.setText(text)
         self.setAccessibleName(text)
         self.setToolTip(f"{unread} unread" if unread else "No unread notifications")
         self.setStyleSheet("QToolButton { font-weight: 600; color: #b54708; }" if unread else "")
+        bold = self.font()
+        bold.setBold(True)
+        self.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(text) + 28)  # + menu arrow
 
     def stop(self) -> None:
         """No more polling (the window is closing)."""

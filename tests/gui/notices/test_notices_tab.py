@@ -166,8 +166,7 @@ def test_clinic_billing_notice_settings_are_saved(qtbot: QtBot, notice_desk: Not
     desk = notice_desk
     owner = actor_named(demo_db, "owner")  # type: ignore[arg-type]
     ctx = signed_in(desk.services, owner, desk.ctx.tasks)
-    dialog = NoticeSettingsDialog(ctx)
-    qtbot.addWidget(dialog)
+    dialog = NoticeSettingsDialog(ctx)  # deletes itself on close
     dialog.show()
     qtbot.waitUntil(lambda: dialog.action_button.isEnabled(), timeout=5_000)
     assert unnamed_controls(dialog) == []
@@ -176,6 +175,37 @@ def test_clinic_billing_notice_settings_are_saved(qtbot: QtBot, notice_desk: Not
     named(dialog, QSpinBox, "Links expire after").setValue(90)
     click(qtbot, dialog, "Save")
     wait_idle(qtbot, ctx)
-    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    wait_closed(qtbot, ctx, dialog)
     saved = desk.services.billing_notices.settings(owner)
     assert saved.allow_partial_payment and saved.link_expiry_minutes == 90
+
+
+def test_the_bell_polls_links_and_lists_the_payment_notification(
+        qtbot: QtBot, notice_desk: NoticeDesk, demo_db: object, tmp_path: Path) -> None:
+    from desk_app.models import BillingNotice, NoticeChannel
+    from desk_app.views.main_window import MainWindow
+    from tests.db_fixtures import actor_named
+    from tests.gui.conftest import signed_in
+
+    desk = notice_desk
+    row = desk.services.billing_notices.send_balance_reminder(
+        desk.ctx.actor, desk.patient_id, NoticeChannel.TEXT)
+    with desk.services.db.reading() as s:
+        desk.checkout.pay(s.get_one(BillingNotice, row.id).stripe_checkout_session_id)
+    owner = actor_named(demo_db, "owner")  # type: ignore[arg-type]
+    ctx = signed_in(desk.services, owner, desk.ctx.tasks)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    wait_idle(qtbot, ctx)
+    assert window.bell.text() == "Notifications"
+    window.bell.poll()
+    qtbot.waitUntil(lambda: window.bell.unread == 1, timeout=10_000)
+    assert window.bell.text() == "Notifications (1)"
+    assert window.bell.accessibleName() == window.bell.text()
+    assert window.bell.rows[0].title.endswith("paid $120.00 online")
+    assert window.grab().save(str(shots_dir(tmp_path) / "main-window-bell.png"))
+    window.bell.mark_all_read()
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: window.bell.unread == 0, timeout=5_000)
+    window.close()
