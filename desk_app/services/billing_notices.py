@@ -515,7 +515,9 @@ class BillingNoticeService:
     def _record_outcome(self, actor: Actor, notice_id: uuid.UUID, status: NoticeStatus,
                         reason: str) -> NoticeRow:
         with self.db.transaction() as s:
-            notice = s.get_one(BillingNotice, notice_id)
+            # Locked: the poller on another desk may be marking it paid at this moment.
+            notice = s.scalars(select(BillingNotice).where(BillingNotice.id == notice_id)
+                               .with_for_update()).one()
             if notice.status is NoticeStatus.QUEUED:  # the poller may have seen it paid
                 notice.status = status
                 notice.failure_reason = reason[:500] if status is NoticeStatus.FAILED else ""
