@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desk_app import paths
-from desk_app.config import Config, SmtpConfig, load_config
+from desk_app.config import Config, SmsConfig, SmtpConfig, load_config
+from desk_app.services.billing_notices import DEFAULT_SUCCESS_URL
 from desk_app.services.clock import Clock, SystemClock
 from desk_app.services.db import Database
 from desk_app.services.demo import create_demo_clinic, existing_clinic_id
@@ -18,6 +19,7 @@ from desk_app.services.demo_credentials import DEMO_WORKSTATION
 from desk_app.services.mail import Mailer, SmtpSecurity, SmtpSettings
 from desk_app.services.registry import Services
 from desk_app.services.secret_store import KeyringSecretStore, SecretStoreUnavailable
+from desk_app.services.sms import SmsSettings
 from desk_app.services.stripe_gateway import StripeGatewayFactory
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,14 @@ class AppContext:
 
 def demo_database_path() -> Path:
     return paths.data_dir() / "demo-clinic.sqlite3"
+
+
+def sms_settings_for(sms: SmsConfig | None) -> SmsSettings | None:
+    """The text-message provider the [sms] table describes (None: texts go to the outbox)."""
+    if sms is None:
+        return None
+    return SmsSettings(account_sid=sms.account_sid, from_number=sms.from_number,
+                       base_url=sms.base_url, timeout_seconds=float(sms.timeout_seconds))
 
 
 def mailer_for(smtp: SmtpConfig | None, clock: Clock) -> Mailer:
@@ -100,6 +110,9 @@ def open_context(
     services = Services.build(
         db,
         mailer=mailer_for(config.smtp, clock),
+        sms=sms_settings_for(config.sms),
+        payment_link_success_url=(config.payment_links or {}).get(
+            "success_url", DEFAULT_SUCCESS_URL),
         gateway_factory=StripeGatewayFactory(),
         secrets=KeyringSecretStore(),
     )

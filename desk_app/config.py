@@ -17,7 +17,17 @@ The file lives at :func:`desk_app.paths.config_file` unless a path is given. Exa
     from_address = "desk@clinic.example"
     timeout_seconds = 20
 
-Without an [smtp] table, emails are saved to the outbox folder instead of being sent.
+    [sms]                        # optional: the text-message provider (Twilio-compatible)
+    account_sid = "AC..."        # its auth token: keyring set front-desk-sms AC...
+    from_number = "+14165550100"
+    base_url = "https://api.twilio.com"
+    timeout_seconds = 10
+
+    [payment_links]              # optional: where the patient lands after paying a link
+    success_url = "https://clinic.example/thank-you"
+
+Without an [smtp] table, emails are saved to the outbox folder instead of being sent; without
+an [sms] table, texts are too.
 
 Secrets (database passwords, payment and messaging API keys) never go in this file:
 they live in the operating system keyring. :func:`save_config` refuses a database URL
@@ -240,6 +250,61 @@ def _check_smtp(value: object) -> SmtpConfig | None:
         raise ValueError(str(exc).removeprefix("smtp ").rstrip(".")) from None
 
 
+@dataclass(frozen=True)
+class SmsConfig:
+    """The [sms] table: a Twilio-compatible provider. Its auth token is in the OS keyring."""
+
+    account_sid: str
+    from_number: str
+    base_url: str = "https://api.twilio.com"
+    timeout_seconds: int = 10
+
+    def __post_init__(self) -> None:
+        checks: dict[str, Callable[[object], object]] = {
+            "account_sid": lambda v: _smtp_text("account_sid", v),
+            "from_number": lambda v: _smtp_text("from_number", v),
+            "base_url": lambda v: _smtp_text("base_url", v),
+            "timeout_seconds": lambda v: _smtp_number("timeout_seconds", v, 1, 120),
+        }
+        for name, check in checks.items():
+            try:
+                object.__setattr__(self, name, check(getattr(self, name)))
+            except ValueError as exc:
+                raise ConfigError(f"sms {exc}.") from None
+        if not self.account_sid or not self.from_number.startswith("+"):
+            raise ConfigError('sms table: account_sid and from_number (like "+14165550100", '
+                              "with the country code) are both needed.")
+        if not self.base_url.startswith(("https://", "http://")):
+            raise ConfigError("sms table: base_url must start with https://.")
+
+
+def _check_sms(value: object) -> SmsConfig | None:
+    if value is None or isinstance(value, SmsConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a table ([sms] with account_sid = ...), not {_type_name(value)}")
+    known = {f.name for f in dataclasses.fields(SmsConfig)}
+    for key in value:
+        if key not in known:
+            log.warning("Ignoring key %r in the [sms] table of the config file (the auth token "
+                        "belongs in the keyring)", key)
+    try:
+        return SmsConfig(**{k: v for k, v in value.items() if k in known})
+    except TypeError:
+        raise ValueError("table needs account_sid and from_number") from None
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("sms ").rstrip(".")) from None
+
+
+def _check_payment_links(value: object) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("success_url"), str) \
+            or not value["success_url"].startswith("https://"):
+        raise ValueError('table needs success_url = "https://..." (the clinic\'s thank-you page)')
+    return {"success_url": value["success_url"]}
+
+
 _CHECKS: dict[str, Callable[[object], object]] = {
     "database_url": _check_database_url,
     "workstation": _check_workstation,
@@ -247,6 +312,8 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "demo": _check_demo,
     "schema_version": _check_schema_version,
     "smtp": _check_smtp,
+    "sms": _check_sms,
+    "payment_links": _check_payment_links,
 }
 
 
@@ -264,6 +331,10 @@ class Config:
     schema_version: int = CURRENT_SCHEMA_VERSION
     #: The email provider; ``None``: emails are saved to the outbox, not sent.
     smtp: SmtpConfig | None = None
+    #: The text-message provider; ``None``: texts are saved to the outbox, not sent.
+    sms: SmsConfig | None = None
+    #: {"success_url": ...}: where a patient lands after paying a link.
+    payment_links: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

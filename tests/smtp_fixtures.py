@@ -1,4 +1,4 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) and a keyring that lives in memory, for tests.
+"""A real SMTP server on 127.0.0.1 (aiosmtpd), and the in-memory keyring for the password.
 
 The tests never touch the OS keyring: `mail_keyring` swaps in a backend holding a dict and
 puts the previous one back afterwards.
@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -29,28 +27,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.memory_keyring import MemoryKeyring
+
 SMTP_USER = "desk@maplegrove.example"
 SMTP_PASSWORD = "correct horse battery staple"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend that keeps passwords in a dict, for one test."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.passwords.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 @pytest.fixture

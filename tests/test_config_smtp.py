@@ -93,3 +93,18 @@ def test_the_app_builds_its_mailer_from_the_table() -> None:
     assert mailer.settings is not None and mailer.configured
     assert (mailer.settings.security, mailer.settings.port) == (SmtpSecurity.SSL, 465)
     assert mailer.settings.timeout_seconds == 9.0
+
+
+def test_an_sms_table_is_read_and_its_token_never_kept() -> None:
+    from desk_app.config import Config, ConfigError
+
+    config = Config(sms={"account_sid": "AC1", "from_number": "+14165550100",
+                         "auth_token": "secret"},
+                    payment_links={"success_url": "https://clinic.example/thanks"})
+    assert config.sms is not None and config.sms.account_sid == "AC1"
+    assert "secret" not in repr(config.to_toml_dict())
+    assert config.payment_links == {"success_url": "https://clinic.example/thanks"}
+    import pytest
+
+    with pytest.raises(ConfigError, match="from_number"):
+        Config(sms={"account_sid": "AC1", "from_number": "4165550100"})

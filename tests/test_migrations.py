@@ -97,3 +97,33 @@ def test_a_database_behind_the_head_is_migrated_on_open(tmp_path: Path) -> None:
     assert schema_is_current(db.engine)
     assert db.schema_revision() == HEAD_REVISION
     db.dispose()
+
+
+NOTICE_TABLES = {"billing_notice", "notice_settings", "staff_notification"}
+
+
+def _notices_step_down_and_up(url: str) -> None:
+    """0005 (billing notices) alone: down to 0004 drops its tables, up brings them back."""
+    engine = make_engine(url)
+    migrate(engine)
+    assert set(inspect(engine).get_table_names()) >= NOTICE_TABLES
+    downgrade(engine, "0004")
+    assert not NOTICE_TABLES & set(inspect(engine).get_table_names())
+    migrate(engine)
+    assert set(inspect(engine).get_table_names()) >= NOTICE_TABLES
+    assert _diff(engine) == []
+    engine.dispose()
+
+
+def test_billing_notices_migration_steps_down_and_up_on_sqlite(tmp_path: Path) -> None:
+    _notices_step_down_and_up(f"sqlite:///{tmp_path / 'n.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_billing_notices_migration_steps_down_and_up_on_postgresql(pg_cluster: PgCluster) -> None:
+    name = f"desk_notices_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _notices_step_down_and_up(url)
+    finally:
+        pg_cluster.drop_database(name)

@@ -4,6 +4,14 @@ from desk_app.models.appointment import Appointment
 from desk_app.models.audit import AuditEvent
 from desk_app.models.base import Base, new_id
 from desk_app.models.billing import Allocation, Invoice, InvoiceLine, Payment, Refund
+from desk_app.models.billing_notices import (
+    BillingNotice,
+    NoticeChannel,
+    NoticeKind,
+    NoticeSettings,
+    NoticeStatus,
+    StaffNotification,
+)
 from desk_app.models.card_attempts import ChargeAttempt, ChargeAttemptInvoice, RefundAttempt
 from desk_app.models.cards import CardOnFile, PaymentAccount, StripeCustomer
 from desk_app.models.catalog import Discipline, Product, TreatmentType
@@ -33,6 +41,7 @@ __all__ = [
     "AttemptStatus",
     "AuditEvent",
     "Base",
+    "BillingNotice",
     "CardOnFile",
     "ChargeAttempt",
     "ChargeAttemptInvoice",
@@ -45,6 +54,10 @@ __all__ = [
     "LineKind",
     "Location",
     "Money",
+    "NoticeChannel",
+    "NoticeKind",
+    "NoticeSettings",
+    "NoticeStatus",
     "Patient",
     "PatientSearchToken",
     "Payment",
@@ -55,6 +68,7 @@ __all__ = [
     "RefundAttempt",
     "Role",
     "Staff",
+    "StaffNotification",
     "StripeCustomer",
     "TreatmentType",
     "format_money",

@@ -29,10 +29,15 @@ from pathlib import Path
 from desk_app import paths
 from desk_app.services.clock import Clock, SystemClock
 from desk_app.services.errors import ServiceError, ValidationError
+from desk_app.services.secret_store import (
+    SMTP_SERVICE,
+    KeyringSecretStore,
+    SecretStoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
-KEYRING_SERVICE = "front-desk-smtp"
+KEYRING_SERVICE = SMTP_SERVICE
 DEFAULT_TIMEOUT_SECONDS = 20.0
 NOT_CONFIGURED = "not sent: no email provider configured; saved to the outbox"
 
@@ -69,6 +74,7 @@ class OutgoingEmail:
     attachment_name: str = ""
     attachment: bytes = b""
     attachment_type: str = "application/pdf"
+    html: str = ""  # an HTML alternative to the text body (billing notices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +87,12 @@ PasswordLookup = Callable[[SmtpSettings], str | None]
 
 
 def keyring_password(settings: SmtpSettings) -> str | None:
-    """The SMTP password from the OS keyring, or None when none is stored there."""
-    import keyring  # on first use: importing it (and finding a backend) takes a while
-    import keyring.errors
-
+    """The SMTP password from the OS keyring (services.secret_store), or None if not there."""
     try:
-        return keyring.get_password(KEYRING_SERVICE, settings.username)
-    except keyring.errors.KeyringError as exc:
+        return KeyringSecretStore().get(KEYRING_SERVICE, settings.username)
+    except SecretStoreUnavailable as exc:
         raise MailError(
-            f"The SMTP password could not be read from the system keyring "
-            f"({type(exc).__name__}). Unlock the desktop session's keyring, or ask your IT "
-            "person to set one up."
+            f"The SMTP password could not be read: {exc}"
         ) from None
 
 
@@ -154,6 +155,8 @@ class Mailer:
         message["Date"] = format_datetime(self._clock.now())
         message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
         message.set_content(email.body)
+        if email.html:
+            message.add_alternative(email.html, subtype="html")
         if email.attachment:
             maintype, _, subtype = email.attachment_type.partition("/")
             message.add_attachment(

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     REFUND = "refund payments"
     EMAIL_DOCUMENTS = "email receipts and statements"
     MANAGE_CARDS = "remove cards on file"
+    SEND_PAYMENT_LINKS = "send 1-time payment links"
     MANAGE_CLINIC = "manage clinic settings"
     MANAGE_STAFF = "manage staff"
     VIEW_AUDIT = "view the audit trail"
@@ -47,6 +48,7 @@ _BILLING_EXTRA = {
     Permission.DELETE_INVOICE,
     Permission.REFUND,
     Permission.MANAGE_CARDS,
+    Permission.SEND_PAYMENT_LINKS,
 }
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FULL_ACCESS: frozenset(Permission),

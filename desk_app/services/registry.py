@@ -7,19 +7,23 @@ from dataclasses import dataclass
 from desk_app.services.appointments import AppointmentService
 from desk_app.services.audit_trail import AuditTrailService
 from desk_app.services.auth import AuthService
+from desk_app.services.billing_notices import DEFAULT_SUCCESS_URL, BillingNoticeService
 from desk_app.services.card_payments import CardPaymentService
 from desk_app.services.cards import CardService
 from desk_app.services.clinic_settings import ClinicSettingsService
 from desk_app.services.db import Database
 from desk_app.services.invoicing import InvoicingService
 from desk_app.services.ledger import LedgerService
+from desk_app.services.link_payments import LinkPaymentService
 from desk_app.services.mail import Mailer
 from desk_app.services.patient_documents import PatientDocumentsService
 from desk_app.services.patients import PatientService
 from desk_app.services.payment_accounts import PaymentAccountService
 from desk_app.services.receipts import ReceiptsService
 from desk_app.services.secret_store import KeyringSecretStore, SecretStore
+from desk_app.services.sms import SmsSender, SmsSettings
 from desk_app.services.staff_admin import StaffAdminService
+from desk_app.services.staff_notifications import StaffNotificationService
 from desk_app.services.stripe_gateway import GatewayFactory, StripeGatewayFactory
 
 
@@ -40,6 +44,9 @@ class Services:
     card_payments: CardPaymentService
     staff: StaffAdminService
     audit_trail: AuditTrailService
+    billing_notices: BillingNoticeService
+    link_payments: LinkPaymentService
+    notifications: StaffNotificationService
 
     @classmethod
     def build(
@@ -49,13 +56,17 @@ class Services:
         gateway_factory: GatewayFactory | None = None,
         secrets: SecretStore | None = None,
         mailer: Mailer | None = None,
+        sms: SmsSettings | None = None,
+        payment_link_success_url: str = DEFAULT_SUCCESS_URL,
     ) -> Services:
         """``gateway_factory`` makes the Stripe gateway of an account from its secret key
         (tests point it at localstripe); ``secrets`` is the OS keyring by default; ``mailer``
-        sends email (by default none is configured: emails go to the outbox)."""
-        accounts = PaymentAccountService(
-            db, secrets or KeyringSecretStore(), gateway_factory or StripeGatewayFactory()
-        )
+        sends email (by default none is configured: emails go to the outbox); ``sms`` is the
+        text-message provider (none: texts go to the outbox)."""
+        secrets = secrets or KeyringSecretStore()
+        accounts = PaymentAccountService(db, secrets, gateway_factory or StripeGatewayFactory())
+        cards = CardService(db, accounts)
+        mail = mailer or Mailer(clock=db.clock)
         return cls(
             db=db,
             auth=AuthService(db),
@@ -66,10 +77,15 @@ class Services:
             clinic=ClinicSettingsService(db),
             receipts=ReceiptsService(db),
             documents=PatientDocumentsService(db),
-            mail=mailer or Mailer(clock=db.clock),
+            mail=mail,
             payment_accounts=accounts,
-            cards=CardService(db, accounts),
+            cards=cards,
             card_payments=CardPaymentService(db, accounts),
             staff=StaffAdminService(db),
             audit_trail=AuditTrailService(db),
+            billing_notices=BillingNoticeService(
+                db, accounts, cards, mail, SmsSender(sms, secrets, clock=db.clock),
+                success_url=payment_link_success_url),
+            link_payments=LinkPaymentService(db, accounts),
+            notifications=StaffNotificationService(db),
         )

@@ -1,4 +1,6 @@
-"""Secrets (Stripe secret keys, ...) in the OS keyring, never in the database, config or logs.
+"""Secrets (Stripe keys, the SMTP password, the SMS auth token) in the OS keyring only.
+
+Never in the database, the config file or the logs.
 
 A secret is stored under a service name and a username; a payment account's secret key is
 under service ``front-desk-stripe`` with the account's id as the username. Nothing here logs a
@@ -15,6 +17,10 @@ from desk_app.log_scrubbing import register_secret
 log = logging.getLogger(__name__)
 
 STRIPE_SERVICE = "front-desk-stripe"
+#: The SMTP password, under the SMTP username.
+SMTP_SERVICE = "front-desk-smtp"
+#: The text-message provider's auth token, under the account SID.
+SMS_SERVICE = "front-desk-sms"
 
 
 class SecretStoreUnavailable(RuntimeError):

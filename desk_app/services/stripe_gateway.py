@@ -116,6 +116,7 @@ class PaymentIntentInfo:
     error_code: str = ""
     decline_code: str = ""
     error_message: str = ""
+    payment_method_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,56 @@ class RefundInfo:
     status: str  # succeeded | pending | requires_action | failed | canceled
     amount: int
     charge_id: str | None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    """One line of what a Checkout page asks for (no clinical detail: "Invoice of Nov 20")."""
+
+    name: str
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomAmount:
+    """The patient chooses how much to pay, between ``minimum`` and ``maximum`` (cents)."""
+
+    name: str
+    minimum_cents: int
+    maximum_cents: int
+    preset_cents: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    """A Checkout Session in payment mode for one patient's Stripe customer."""
+
+    customer_id: str
+    currency: str
+    lines: tuple[CheckoutLine, ...]
+    custom_amount: CustomAmount | None
+    expires_at: int  # unix seconds: 30 minutes to 24 hours ahead at Stripe
+    success_url: str
+    metadata: Mapping[str, str]
+    idempotency_key: str
+    save_card: bool = True  # payment_intent_data.setup_future_usage = off_session
+    receipt_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSessionInfo:
+    id: str
+    url: str
+    mode: str  # payment | setup
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int
+    currency: str
+    customer_id: str | None
+    payment_intent_id: str | None
+    setup_intent_id: str | None
+    expires_at: int
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -194,6 +245,12 @@ class PaymentGateway(Protocol):
     ) -> RefundInfo: ...
 
     def list_refunds(self, charge_id: str) -> list[RefundInfo]: ...
+
+    def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSessionInfo: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo: ...
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo: ...
 
 
 #: Builds the gateway of one payment account from its secret key.
@@ -356,6 +413,56 @@ class StripeGateway:
             return [_refund(r.to_dict()) for r in page.auto_paging_iter()]
 
 
+    def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSessionInfo:
+        line_items: list[dict[str, Any]] = [
+            {"quantity": 1, "price_data": {
+                "currency": request.currency.lower(), "unit_amount": line.amount_cents,
+                "product_data": {"name": line.name}}}
+            for line in request.lines
+        ]
+        with _mapped_errors():
+            if request.custom_amount is not None:
+                # "Pay what you want": only a Price (not inline price_data) can carry it.
+                custom = request.custom_amount
+                limits: dict[str, Any] = {"enabled": True, "minimum": custom.minimum_cents,
+                                          "maximum": custom.maximum_cents}
+                if custom.preset_cents is not None:
+                    limits["preset"] = custom.preset_cents
+                price_params: Any = {
+                    "currency": request.currency.lower(), "custom_unit_amount": limits,
+                    "product_data": {"name": custom.name}}
+                price = self._client.v1.prices.create(price_params)
+                line_items = [{"price": str(price.id), "quantity": 1}]
+            intent_data: dict[str, Any] = {"metadata": dict(request.metadata)}
+            if request.save_card:
+                intent_data["setup_future_usage"] = "off_session"
+            if request.receipt_email:
+                intent_data["receipt_email"] = request.receipt_email
+            params: Any = {
+                "mode": "payment",
+                "customer": request.customer_id,
+                "line_items": line_items,
+                "payment_method_types": ["card"],  # Apple Pay and Google Pay come as cards
+                "payment_intent_data": intent_data,
+                "metadata": dict(request.metadata),
+                "expires_at": request.expires_at,
+                "success_url": request.success_url,
+            }
+            session = self._client.v1.checkout.sessions.create(
+                params, {"idempotency_key": request.idempotency_key})
+        return _checkout_session(session.to_dict())
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
+        with _mapped_errors():
+            session = self._client.v1.checkout.sessions.retrieve(session_id)
+        return _checkout_session(session.to_dict())
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
+        with _mapped_errors():
+            session = self._client.v1.checkout.sessions.expire(session_id)
+        return _checkout_session(session.to_dict())
+
+
 @dataclass(frozen=True)
 class StripeGatewayFactory:
     """Makes a StripeGateway per account key; tests point ``api_base`` at localstripe."""
@@ -499,6 +606,24 @@ def _payment_intent(data: dict[str, Any]) -> PaymentIntentInfo:
         error_code=str(error.get("code") or ""),
         decline_code=str(error.get("decline_code") or ""),
         error_message=str(error.get("message") or ""),
+        payment_method_id=_id_of(data.get("payment_method")),
+    )
+
+
+def _checkout_session(data: dict[str, Any]) -> CheckoutSessionInfo:
+    return CheckoutSessionInfo(
+        id=str(data["id"]),
+        url=str(data.get("url") or ""),
+        mode=str(data.get("mode") or ""),
+        status=str(data.get("status") or ""),
+        payment_status=str(data.get("payment_status") or ""),
+        amount_total=int(data.get("amount_total") or 0),
+        currency=str(data.get("currency") or ""),
+        customer_id=_id_of(data.get("customer")),
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        setup_intent_id=_id_of(data.get("setup_intent")),
+        expires_at=int(data.get("expires_at") or 0),
+        metadata=_metadata(data.get("metadata")),
     )
 
 

@@ -31,6 +31,7 @@ from desk_app.views.clinic_settings_dialog import ClinicSettingsDialog
 from desk_app.views.forms import push_button
 from desk_app.views.idle_lock import IdleWatcher, LockScreen
 from desk_app.views.new_patient_dialog import NewPatientDialog
+from desk_app.views.notification_bell import NotificationBell
 from desk_app.views.patient_search import PatientSearch
 from desk_app.views.recent_patients import RecentPatients
 from desk_app.views.theme import app_icon
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
                 self, "&Payment accounts…", self.payment_accounts
             )
             clinic_menu.addAction(self.payment_accounts_action)
+            clinic_menu.addAction(_action(self, "&Billing notices…", self.notice_settings))
         self.staff_action: QAction | None = None
         if self.ctx.can(Permission.MANAGE_STAFF):
             clinic_menu = clinic_menu or menus.addMenu("&Clinic")
@@ -197,6 +199,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.user_label, 1)
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
+        # Billing notices: paid links are polled for; the bell lists who was notified.
+        self.bell = NotificationBell(self.ctx, self)
+        self.bell.payments_recorded.connect(self._link_paid)
+        bar.addPermanentWidget(self.bell)
         self._set_busy_visible(False)
         # Only show the indicator for work that takes long enough to notice.
         self._busy_timer = QTimer(self)
@@ -204,6 +210,11 @@ class MainWindow(QMainWindow):
         self._busy_timer.setInterval(BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(lambda: self._set_busy_visible(True))
         self.ctx.tasks.busy_changed.connect(self._busy_changed)
+
+    def _link_paid(self) -> None:
+        reload = getattr(self.profile, "reload", None)
+        if callable(reload):
+            reload()
 
     def _busy_changed(self, busy: bool) -> None:
         if busy:
@@ -303,6 +314,13 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def notice_settings(self) -> QWidget:
+        from desk_app.views.notice_settings_dialog import NoticeSettingsDialog
+
+        dialog = NoticeSettingsDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
     def payment_accounts(self) -> PaymentAccountsDialog:
         # Imported here: it uses parts of the profile package, which start-up does not need.
         from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
@@ -388,6 +406,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if not event.isAccepted():
             return
+        self.bell.stop()
         if self._signing_out:
             self.signed_out.emit()
         else:

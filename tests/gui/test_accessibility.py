@@ -113,3 +113,26 @@ def test_error_dialogs(qtbot: QtBot) -> None:
         dialog.show()
         assert isinstance(dialog, QMessageBox | ErrorDialog)
         assert_all_named(dialog)
+
+
+def test_billing_notice_windows(qtbot: QtBot) -> None:
+    """The Text Reminder, Email Reminder and credit top-up windows (billing notices)."""
+    from desk_app.models.billing_notices import NoticeChannel, NoticeKind
+    from desk_app.views.profile.reminder_dialog import ReminderDialog
+
+    for channel, kind in ((NoticeChannel.TEXT, NoticeKind.BALANCE),
+                          (NoticeChannel.EMAIL, NoticeKind.BALANCE),
+                          (NoticeChannel.EMAIL, NoticeKind.TOP_UP)):
+        dialog = ReminderDialog(channel, kind, "maddy@example.com", "Hello, Maddy")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert_all_named(dialog)
+        dialog.close()
+
+
+def test_main_window_notification_bell_is_named(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    bell = find(window, QToolButton, window.bell.text())
+    assert bell.accessibleName().endswith("Notifications") or "Notifications (" in bell.text()
+    assert_all_named(window)

@@ -147,6 +147,14 @@ def _add_card_for_top_up(tab: CardsTab, top_up: TopUpDialog) -> None:
 
 def _run_charge(tab: CardsTab, dialog: StripeActionDialog, work: Callable[[], ChargeOutcome]
                 ) -> None:
+    if not dialog.property("link_wired"):  # once per dialog, however many tries
+        dialog.setProperty("link_wired", True)
+
+        def send_link() -> None:
+            _close(dialog)
+            tab.pay_link_requested.emit()
+
+        dialog.link_requested.connect(send_link)
     def done(outcome: ChargeOutcome) -> None:
         if outcome.succeeded:
             _close(dialog)

@@ -58,6 +58,8 @@ class CardsTab(TableTab):
     money_written = Signal()
     #: A fresh snapshot is on screen.
     loaded = Signal(object)
+    #: The bank wants the patient to authenticate: send them a pay-balance link instead.
+    pay_link_requested = Signal()
 
     def __init__(
         self, ctx: ViewContext, patient_id: uuid.UUID, parent: QWidget | None = None

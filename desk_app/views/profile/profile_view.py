@@ -20,6 +20,8 @@ from desk_app.views.profile.cards_tab import CardsTab
 from desk_app.views.profile.contact_tab import ContactTab
 from desk_app.views.profile.failures import message_for
 from desk_app.views.profile.header import ProfileHeader
+from desk_app.views.profile.invoice_link_action import install_invoice_link_menu
+from desk_app.views.profile.notices_tab import NoticesTab
 from desk_app.views.profile.receipts_tab import ReceiptsTab
 from desk_app.views.profile.status_banner import StatusBanner
 from desk_app.views.view_context import ViewContext
@@ -60,6 +62,7 @@ class ProfileView(QWidget):
         self.header = ProfileHeader(ctx.clinic.currency, ctx.clinic.show_pronouns)
         self.banner = StatusBanner(self)
         self.billing = BillingTab(ctx, patient_id)
+        self.notices = NoticesTab(ctx, patient_id)
         self.receipts = ReceiptsTab(ctx, patient_id)
         self.cards = CardsTab(ctx, patient_id)
         self.appointments = AppointmentsTab(ctx, patient_id)
@@ -69,6 +72,7 @@ class ProfileView(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.setStyleSheet(TAB_STYLE)
         self.tabs.addTab(self.billing, "Billing")
+        self.tabs.addTab(self.notices, "Billing notices")
         self.tabs.addTab(self.receipts, "Receipts")
         self.tabs.addTab(self.cards, "Cards && charges")  # "&&": a literal &, not a mnemonic
         self.tabs.addTab(self.appointments, "Appointments")
@@ -89,6 +93,12 @@ class ProfileView(QWidget):
         self.billing.balance_changed.connect(self.receipts.mark_stale)
         self.billing.balance_changed.connect(self.cards.reload)
         self.cards.money_written.connect(lambda: self.billing.money_changed())
+        # Billing notices (issue 4): a paid link moves the balance; a card needing 3-D Secure
+        # offers a pay-balance link; invoices get Send 1-Time Payment Link.
+        self.billing.balance_changed.connect(self.notices.reload)
+        self.notices.money_written.connect(lambda: self.billing.money_changed())
+        self.cards.pay_link_requested.connect(self.offer_pay_link)
+        install_invoice_link_menu(self.billing, lambda _row: self.notices.reload())
         self.appointments.invoiced.connect(self._visit_invoiced)
         self.contact.saved.connect(self._details_loaded)
         self.contact.stale.connect(lambda: self._load_details(force=True))
@@ -105,6 +115,21 @@ class ProfileView(QWidget):
         self.appointments.mark_stale()
         self.receipts.mark_stale()
         self.cards.reload()
+        self.notices.reload()
+
+    def offer_pay_link(self) -> None:
+        """Show Billing notices with the Text Reminder open (or Email if texts cannot go)."""
+        self.tabs.setCurrentWidget(self.notices)
+        panel = self.notices.panel
+        if panel is None:
+            return
+        from desk_app.models.billing_notices import NoticeChannel
+
+        channel = NoticeChannel.TEXT if not panel.text_blocked else NoticeChannel.EMAIL
+        if channel is NoticeChannel.EMAIL and panel.email_blocked:
+            self.notices.banner.show_error(panel.text_blocked + " " + panel.email_blocked)
+            return
+        self.notices.open_reminder(channel)
 
     # ----- loading -------------------------------------------------------------------------
 
@@ -125,7 +150,7 @@ class ProfileView(QWidget):
         self.details = details
         self.banner.clear_message()
         self.header.set_details(details, self._today())
-        for tab in (self.billing, self.appointments, self.receipts, self.cards):
+        for tab in (self.billing, self.appointments, self.receipts, self.cards, self.notices):
             tab.patient_name = details.display_name
         self.contact.set_details(details, force=force)
         self.title_changed.emit(details.display_name)

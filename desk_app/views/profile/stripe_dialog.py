@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -21,10 +21,9 @@ from desk_app.views import a11y
 from desk_app.views.profile.action_dialog import ActionDialog
 from desk_app.views.profile.busy_row import BusyRow
 
-LINK_COMING = (
-    "Sending the patient a link from the desk comes with billing notices; it is not "
-    "available yet. Until then, take another payment method, or ask the patient to pay at "
-    "the desk with a card that does not need authentication."
+LINK_NOTE = (
+    "Text or email the patient a link to pay their balance: they confirm the payment with "
+    "their bank on their own phone, and the desk records it when it is paid."
 )
 
 
@@ -51,6 +50,9 @@ def refit_on_layout_change(dialog: QWidget, event: QEvent) -> None:
 
 
 class StripeActionDialog(ActionDialog):
+    #: "Send a pay-balance link" was pressed (after a charge needed 3-D Secure).
+    link_requested = Signal()
+
     def __init__(
         self,
         title: str,
@@ -72,9 +74,8 @@ class StripeActionDialog(ActionDialog):
         self.link_row = QWidget()
         self.link_button = QPushButton(link_label or "Send a pay-balance link")
         a11y.button_named(self.link_button)
-        self.link_button.setEnabled(False)
-        self.link_button.setToolTip(LINK_COMING)
-        self.link_note = QLabel(LINK_COMING)
+        self.link_button.clicked.connect(self.link_requested)
+        self.link_note = QLabel(LINK_NOTE)
         self.link_note.setObjectName("muted")
         self.link_note.setWordWrap(True)
         row = QHBoxLayout(self.link_row)

@@ -17,6 +17,7 @@ from desk_app.views.profile.card_models import EXPIRED_COLOUR
 from desk_app.views.profile.card_refund_dialog import CardRefundDialog
 from desk_app.views.profile.cards_tab import NO_ACCOUNT, CardsTab
 from desk_app.views.profile.charge_dialog import ChargeDialog
+from desk_app.views.profile.reminder_dialog import ReminderDialog
 from desk_app.views.profile.top_up_dialog import TopUpDialog
 from desk_app.views.view_context import ViewContext
 from tests.gui.cards.conftest import CardDesk
@@ -24,6 +25,7 @@ from tests.gui.conftest import wait_idle
 from tests.gui.helpers_profile import (
     click,
     named,
+    open_dialog,
     open_profile,
     open_with,
     select_row,
@@ -109,7 +111,7 @@ def test_a_declined_card_says_so_and_records_nothing(qtbot: QtBot, card_desk: Ca
     dialog.reject()
 
 
-def test_a_card_needing_authentication_offers_the_pay_balance_link_still_to_come(
+def test_a_card_needing_authentication_offers_a_pay_balance_link(
     qtbot: QtBot, card_desk: CardDesk
 ) -> None:
     desk = card_desk
@@ -121,11 +123,15 @@ def test_a_card_needing_authentication_offers_the_pay_balance_link_still_to_come
     qtbot.waitUntil(lambda: dialog.link_row.isVisible(), timeout=20_000)
     wait_idle(qtbot, desk.ctx)
     assert "authenticate" in dialog.error.text()
-    link = named(dialog, QPushButton, "Send a pay-balance link")
-    assert not link.isEnabled()  # sending comes with billing notices: offered, not faked
-    assert "not available yet" in dialog.link_note.text()
     assert desk.balance() == before and desk.stripe_charges() == []
-    dialog.reject()
+    link = named(dialog, QPushButton, "Send a pay-balance link")
+    assert link.isEnabled()
+    qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
+    # The charge window closes; Billing notices opens with a reminder ready to send.
+    reminder = open_dialog(qtbot, view.notices, ReminderDialog)
+    assert view.tabs.currentWidget() is view.notices
+    assert reminder.windowTitle() in ("Text Reminder", "Email Reminder")
+    reminder.reject()
 
 
 def test_refund_part_of_a_card_payment_to_the_card_then_to_credit(
