@@ -36,6 +36,12 @@ def _payment_accounts(ctx: ViewContext, parent: QWidget) -> QDialog:
     return PaymentAccountsDialog(ctx, parent)
 
 
+def _billing_notices(ctx: ViewContext, parent: QWidget) -> QDialog:
+    from desk_app.views.notice_settings_dialog import NoticeSettingsDialog
+
+    return NoticeSettingsDialog(ctx, parent)
+
+
 _STEPS: dict[str, OptionalStep] = {
     step.key: step
     for step in (
@@ -51,9 +57,12 @@ _STEPS: dict[str, OptionalStep] = {
         OptionalStep(
             key="messaging",
             title="Messages to patients",
-            description="Text and email patients a link to pay their balance.",
-            later="Clinic ▸ Settings",
+            description="Text and email patients a link to pay their balance: how long links "
+            "last, partial payments, and what the messages say. (The email and text providers "
+            "are set in config.toml, their passwords in the keyring: see the README.)",
+            later="Clinic ▸ Billing notices",
             button="Set up messaging…",
+            open=_billing_notices,
         ),
         OptionalStep(
             key="central_database",
