@@ -129,6 +129,7 @@ def card_payment_rows(s: Session, patient_id: uuid.UUID) -> list[CardPaymentRow]
                 p.collected_by,
                 staff.get(p.collected_by_staff_id, "") if p.collected_by_staff_id else "",
                 p.workstation,
+                online=p.stripe_payment_intent_id is not None,
             ),
             applications=tuple(InvoiceShare(i, numbers.get(i, ""), c) for i, c in shares),
         ))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ServiceError(Exception):
     """A refusal the user can act on; the message says what to change."""
@@ -37,3 +39,13 @@ class SignInFailed(ServiceError):
 
 class ExternalServiceError(ServiceError):
     """An outside service (Stripe, a mail server, ...) could not do it; nothing was changed."""
+
+
+class SchemaUpgradeFailed(ServiceError):
+    """The database could not be brought up to date; it was left as it was (services/
+    schema_upgrade.py). Here, with the other errors, so the error dialog can know it without
+    loading the database layer."""
+
+    def __init__(self, message: str, backup: Path | None) -> None:
+        super().__init__(message)
+        self.backup = backup

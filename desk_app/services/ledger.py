@@ -187,10 +187,13 @@ def patient_balance(s: Session, patient_id: uuid.UUID, currency: str) -> Patient
     )
 
 
-def collected_by_label(collected_by: CollectedBy, staff_name: str, workstation: str) -> str:
-    """Who took a payment, as its Activity says: "Sam Lee at DESK2", or "the patient"."""
+def collected_by_label(
+    collected_by: CollectedBy, staff_name: str, workstation: str, *, online: bool = False
+) -> str:
+    """Who took a payment, as its Activity says: "Sam Lee at DESK2", or "the patient via
+    link" (a payment link paid online; `online`: it came through Stripe)."""
     if collected_by == CollectedBy.PATIENT:
-        return "the patient"
+        return "the patient via link" if online else "the patient"
     if not staff_name:
         return workstation
     return f"{staff_name} at {workstation}" if workstation else staff_name
@@ -253,6 +256,7 @@ class LedgerService:
                     raw_id(Payment.collected_by_staff_id),
                     Payment.reference,
                     Payment.workstation,
+                    Payment.stripe_payment_intent_id,
                 )
                 .where(Payment.patient_id == patient_id)
                 .order_by(Payment.received_at.desc())
@@ -301,7 +305,8 @@ class LedgerService:
         pay_rows = []
         labels: dict[object, str] = {}
         money: dict[int, str] = {}
-        for pid, received_at, method, amount, collected_by, staff_id, reference, desk in payments:
+        for row in payments:
+            pid, received_at, method, amount, collected_by, staff_id, reference, desk, intent = row
             pay_rows.append(
                 PaymentRow(
                     uid(pid),
@@ -310,7 +315,9 @@ class LedgerService:
                     amount,
                     by_payment[pid],
                     refunded.get(pid, 0),
-                    collected_by_label(collected_by, staff_names.get(staff_id, ""), desk),
+                    collected_by_label(
+                        collected_by, staff_names.get(staff_id, ""), desk, online=bool(intent)
+                    ),
                     reference,
                 )
             )

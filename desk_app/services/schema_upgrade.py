@@ -21,20 +21,14 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
 from desk_app.services.clock import Clock
-from desk_app.services.errors import ServiceError
+from desk_app.services.errors import SchemaUpgradeFailed
+
+__all__ = ["SchemaUpgradeFailed", "upgrade_schema"]
 
 log = logging.getLogger(__name__)
 
 #: Copies kept per database file; older ones are removed after a successful upgrade.
 BACKUPS_KEPT = 3
-
-
-class SchemaUpgradeFailed(ServiceError):
-    """The database could not be brought up to date; it was left as it was."""
-
-    def __init__(self, message: str, backup: Path | None) -> None:
-        super().__init__(message)
-        self.backup = backup
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 
 from desk_app import logs, paths
 from desk_app.config import ConfigError
-from desk_app.services.errors import ServiceError
-from desk_app.services.schema_upgrade import SchemaUpgradeFailed
+from desk_app.services.errors import SchemaUpgradeFailed, ServiceError
 from desk_app.views.a11y import name
 
 log = logging.getLogger(__name__)

@@ -160,6 +160,9 @@ def test_a_paid_balance_link_records_one_payment_oldest_invoice_first_and_saves_
     (paid,) = c.notices()
     assert paid.status is NoticeStatus.PAID and paid.payment_id == payment_id
     assert second
+    # The payment's Activity on the Billing tab says who took it.
+    [row] = c.services.ledger.billing_summary(c.desk, c.patient_id).payments
+    assert row.collected_by == "the patient via link"
 
 
 def test_a_wallet_payment_is_recorded_but_its_card_is_not_kept(
