@@ -13,6 +13,10 @@ from desk_app.services.db import Database
 from desk_app.services.invoicing import InvoicingService
 from desk_app.services.ledger import LedgerService
 from desk_app.services.mail import Mailer
+from desk_app.services.memberships import MembershipService
+from desk_app.services.package_plans import PackagePlanService
+from desk_app.services.package_reports import PackageReportService
+from desk_app.services.packages import PackageService
 from desk_app.services.patient_documents import PatientDocumentsService
 from desk_app.services.patients import PatientService
 from desk_app.services.payment_accounts import PaymentAccountService
@@ -36,6 +40,10 @@ class Services:
     payment_accounts: PaymentAccountService
     cards: CardService
     card_payments: CardPaymentService
+    package_plans: PackagePlanService
+    packages: PackageService
+    memberships: MembershipService
+    package_reports: PackageReportService
 
     @classmethod
     def build(
@@ -52,6 +60,7 @@ class Services:
         accounts = PaymentAccountService(
             db, secrets or KeyringSecretStore(), gateway_factory or StripeGatewayFactory()
         )
+        card_payments = CardPaymentService(db, accounts)
         return cls(
             db=db,
             auth=AuthService(db),
@@ -65,5 +74,9 @@ class Services:
             mail=mailer or Mailer(clock=db.clock),
             payment_accounts=accounts,
             cards=CardService(db, accounts),
-            card_payments=CardPaymentService(db, accounts),
+            card_payments=card_payments,
+            package_plans=PackagePlanService(db),
+            packages=PackageService(db, card_payments),
+            memberships=MembershipService(db, card_payments),
+            package_reports=PackageReportService(db),
         )
