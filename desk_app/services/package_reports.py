@@ -199,7 +199,7 @@ class PackageReportService:
             if f.kind is not None:
                 query = query.where(PackagePlan.kind == f.kind)
             rows = s.execute(query).all()
-        return [
+        out = [
             SaleReportRow(
                 r.id, to_clinic_time(r.sold_at, tz).date(),
                 display_name_of(r.legal_first_name, r.legal_last_name, r.preferred_name),
@@ -208,6 +208,8 @@ class PackageReportService:
                 r.refunded_cents, r.closed_reason.capitalize())
             for r in rows
         ]
+        out.sort(key=lambda r: (r.sold_on, r.patient.lower(), r.package, str(r.sale_id)))
+        return out
 
     @staticmethod
     def sales_csv(rows: list[SaleReportRow], currency: str) -> str:
