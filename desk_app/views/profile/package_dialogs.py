@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QRadioButton, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QWidget,
+)
 
 from desk_app.models.enums import PlanKind
 from desk_app.models.money import format_money
@@ -114,6 +122,13 @@ class PackageRefundDialog(ActionDialog):
         self.body.addWidget(QLabel("Refund to:"))
         self.body.addWidget(self.to_credit)
         self.body.addWidget(self.to_card)
+        # Two separate choices: how much, and where it goes.
+        self.how_much = QButtonGroup(self)
+        self.how_much.addButton(self.pro_rata)
+        self.how_much.addButton(self.chosen)
+        self.where = QButtonGroup(self)
+        self.where.addButton(self.to_credit)
+        self.where.addButton(self.to_card)
         self.to_credit.setChecked(True)
         if sale.usage.total is None:  # unlimited: no pro rata share
             self.pro_rata.setEnabled(False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desk_app.models.enums import PlanKind
 from desk_app.models.money import format_money
 from desk_app.services.package_terms import SaleStatus
 from desk_app.services.packages import SaleRow
@@ -10,9 +11,9 @@ from desk_app.views.profile.table_model import RowTableModel
 
 
 class SalesModel(RowTableModel[SaleRow]):
-    PACKAGE, TYPE, SOLD, INVOICE, STATUS, USAGE, PAID = range(7)
-    HEADERS = ("Package", "Type", "Sold", "Invoice", "Status", "Usage", "Paid")
-    AMOUNT_COLUMNS = frozenset({PAID})
+    PACKAGE, SOLD, INVOICE, STATUS, USAGE, PRICE = range(6)
+    HEADERS = ("Package", "Sold", "Invoice", "Status", "Usage", "Price")
+    AMOUNT_COLUMNS = frozenset({PRICE})
 
     def __init__(self, currency: str, time_zone: str) -> None:
         super().__init__()
@@ -23,11 +24,10 @@ class SalesModel(RowTableModel[SaleRow]):
 
     def cell(self, row: SaleRow, column: int) -> str:
         if column == self.PACKAGE:
+            name = f"{row.name} (membership)" if row.kind is PlanKind.MEMBERSHIP else row.name
             if self.patient_id is not None and row.patient_id != self.patient_id:
-                return f"{row.name} (shared by {row.purchaser})"
-            return row.name
-        if column == self.TYPE:
-            return row.kind.label
+                return f"{name}, shared by {row.purchaser}"
+            return name
         if column == self.SOLD:
             return clinic_day_text(row.sold_at, self.time_zone)
         if column == self.INVOICE:
@@ -38,10 +38,15 @@ class SalesModel(RowTableModel[SaleRow]):
             return row.status.label
         if column == self.USAGE:
             return row.usage_text
-        if column == self.PAID:
-            return (f"{format_money(row.paid_cents, self.currency)} of "
-                    f"{format_money(row.price_cents, self.currency)}")
+        if column == self.PRICE:
+            return format_money(row.price_cents, self.currency)
         return ""
+
+    def tooltip(self, row: SaleRow, column: int) -> str:
+        if column == self.STATUS and row.status is SaleStatus.AWAITING_PAYMENT:
+            owing = format_money(row.price_cents - row.paid_cents, self.currency)
+            return f"{owing} owing on invoice {row.invoice_number}"
+        return self.cell(row, column)
 
     def is_muted(self, row: SaleRow) -> bool:
         return row.status in (SaleStatus.CLOSED, SaleStatus.EXPIRED, SaleStatus.USED_UP)

@@ -31,12 +31,12 @@ from desk_app.views.profile.table_view import profile_table, select_id, selected
 from desk_app.views.view_context import ViewContext
 
 _SAMPLES = {
-    SalesModel.PACKAGE: "10 Massages (shared by Ana Silva)",
-    SalesModel.TYPE: "Membership",
+    SalesModel.PACKAGE: "10 Massage visits",
     SalesModel.SOLD: "Sep 30, 2026",
     SalesModel.INVOICE: "DESK10-00000",
     SalesModel.STATUS: "Awaiting payment",
-    SalesModel.PAID: "$1,017.00 of $1,017.00",
+    SalesModel.USAGE: "10 of 10 used, 0 left, expires 2027-03-01",
+    SalesModel.PRICE: "$1,017.00",
 }
 
 
@@ -52,7 +52,7 @@ class PackagesTab(TableTab):
         #: The dialog opened last (tests and screenshots reach it here).
         self.open_dialog: ActionDialog | None = None
         self.table = profile_table("Packages and memberships", self.model, _SAMPLES,
-                                   stretch=SalesModel.USAGE)
+                                   stretch=SalesModel.PACKAGE)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.sell_button = action_button("Sell package…", self.open_sell)
         self.sell_button.setProperty("primary", True)

@@ -1,0 +1,151 @@
+"""Packages on the profile: sell one, see it await payment, use it on an appointment from the
+Billing info panel, remove it again; refund; the receipt. Driven by the controls' labels."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QComboBox, QLineEdit, QRadioButton
+from pytestqt.qtbot import QtBot
+
+from desk_app.models.enums import PaymentMethod
+from desk_app.services.actor import Actor
+from desk_app.services.package_plans import EligibleItem, PlanInput
+from desk_app.services.package_terms import SaleStatus
+from desk_app.services.registry import Services
+from desk_app.views.a11y import unnamed_controls
+from desk_app.views.profile.package_dialogs import (
+    PackageRefundDialog,
+    SellPackageDialog,
+    UsePackageDialog,
+)
+from desk_app.views.view_context import ViewContext
+from tests.db_fixtures import actor_named
+from tests.gui.conftest import wait_idle
+from tests.gui.helpers_profile import (
+    click,
+    clipped_cells,
+    named,
+    open_profile,
+    open_with,
+    select_row,
+    show_tab,
+    wait_closed,
+)
+
+pytestmark = pytest.mark.gui
+
+
+def set_up_plan(services: Services) -> uuid.UUID:
+    owner = actor_named(services.db, "owner")
+    massage = next(c.id for c in services.appointments.booking_options(owner).treatments
+                   if c.label.startswith("Massage 60 min"))
+    return services.package_plans.create(owner, PlanInput(
+        "10 Massages", 90000, [EligibleItem(massage, 5)], uses=10, tax_rate_bp=1300))
+
+
+def book_massage(services: Services, actor: Actor, patient: uuid.UUID,
+                 when: datetime) -> uuid.UUID:
+    options = services.appointments.booking_options(actor)
+    okoye = next(c.id for c in options.practitioners if c.label.startswith("Daniel Okoye"))
+    massage = next(c.id for c in options.treatments if c.label.startswith("Massage 60 min"))
+    riverside = next(c.id for c in options.locations if c.label == "Riverside")
+    return services.appointments.book(actor, patient, okoye, massage, riverside, when)
+
+
+def test_sell_a_package_pay_it_then_use_it_on_a_visit_and_remove_it(
+    qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
+    maddy_id: uuid.UUID, tmp_path: Path,
+) -> None:
+    set_up_plan(demo_services)
+    visit = book_massage(demo_services, front_desk, maddy_id, datetime(2026, 11, 24, 9, 0))
+    view = open_profile(qtbot, view_ctx, maddy_id, "Packages")
+    tab = view.packages
+
+    dialog = open_with(qtbot, tab, "Sell package…", SellPackageDialog)
+    assert named(dialog, QComboBox, "Package or membership").currentText().startswith(
+        "10 Massages — $900.00 · 10 uses")
+    assert unnamed_controls(dialog) == []
+    dialog.grab().save(str(tmp_path / "sell-package.png"))
+    click(qtbot, dialog, "Sell")
+    wait_closed(qtbot, view_ctx, dialog)
+    assert "It can be used once fully paid" in tab.banner.text()
+    [sale] = tab.model.rows
+    assert sale.status is SaleStatus.AWAITING_PAYMENT
+    assert clipped_cells(tab.table) == []
+
+    # Paid at the desk; the profile reloads the package as Active.
+    demo_services.ledger.record_payment(front_desk, maddy_id, PaymentMethod.CASH, 101700,
+                                        apply_to=[sale.invoice_id])
+    view.reload()
+    wait_idle(qtbot, view_ctx)
+    assert tab.model.rows[0].status is SaleStatus.ACTIVE
+    tab.grab().save(str(tmp_path / "profile-packages.png"))
+
+    show_tab(view, "Appointments")
+    appointments = view.appointments
+    select_row(appointments.upcoming_table, visit)
+    wait_idle(qtbot, view_ctx)
+    panel = appointments.package_panel
+    assert "1 package could pay for it" in panel.summary.text()
+    use = open_with(qtbot, panel, "Use package…", UsePackageDialog)
+    assert unnamed_controls(use) == []
+    click(qtbot, use, "Use package")
+    wait_closed(qtbot, view_ctx, use)
+    assert panel.summary.text() == "Paid by 10 Massages: 1 of 10 used, 9 left, no expiry"
+    assert "pays for this visit" in appointments.banner.text()
+    appointments.grab().save(str(tmp_path / "appointment-package.png"))
+    assert demo_services.packages.sale(front_desk, sale.id).usage.used == 1
+
+    click(qtbot, panel, "Remove package")
+    wait_idle(qtbot, view_ctx)
+    assert "the use was given back" in appointments.banner.text()
+    assert demo_services.packages.sale(front_desk, sale.id).usage.used == 0
+    assert panel.summary.text().startswith("No package on this visit.")
+
+
+def test_the_use_dialog_says_why_a_package_cannot_pay(
+    qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
+    maddy_id: uuid.UUID,
+) -> None:
+    plan = set_up_plan(demo_services)
+    demo_services.packages.sell(front_desk, maddy_id, plan)  # unpaid
+    visit = book_massage(demo_services, front_desk, maddy_id, datetime(2026, 11, 24, 9, 0))
+    view = open_profile(qtbot, view_ctx, maddy_id, "Appointments")
+    select_row(view.appointments.upcoming_table, visit)
+    wait_idle(qtbot, view_ctx)
+    use = open_with(qtbot, view.appointments.package_panel, "Use package…", UsePackageDialog)
+    assert "not yet paid (awaiting payment)" in use.refusals.text()
+    assert not use.action_button.isEnabled()
+
+
+def test_refund_a_package_to_credit_from_the_packages_tab(
+    qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
+    maddy_id: uuid.UUID, tmp_path: Path,
+) -> None:
+    plan = set_up_plan(demo_services)
+    sold = demo_services.packages.sell(front_desk, maddy_id, plan)
+    demo_services.ledger.record_payment(front_desk, maddy_id, PaymentMethod.CASH, 101700,
+                                        apply_to=[sold.invoice_id])
+    credit_before = demo_services.ledger.balance(front_desk, maddy_id).credit_cents
+    view = open_profile(qtbot, view_ctx, maddy_id, "Packages")
+    select_row(view.packages.table, sold.sale_id)
+    refund = open_with(qtbot, view.packages, "Refund package…", PackageRefundDialog)
+    assert named(refund, QRadioButton, "Pro rata for the unused uses: $1,017.00").isChecked()
+    assert unnamed_controls(refund) == []
+    refund.grab().save(str(tmp_path / "package-refund.png"))
+    named(refund, QRadioButton, "A chosen amount").setChecked(True)
+    amount = named(refund, QLineEdit, "Amount")
+    amount.setText("1,017.001")
+    click(qtbot, refund, "Refund and close")
+    assert refund.isVisible()  # three decimals: refused inline, nothing written
+    amount.setText("$500")
+    click(qtbot, refund, "Refund and close")
+    wait_closed(qtbot, view_ctx, refund)
+    assert "Refunded $500.00 to account credit" in view.packages.banner.text()
+    after = demo_services.ledger.balance(front_desk, maddy_id).credit_cents
+    assert after - credit_before == 50000
+    assert view.packages.model.rows[0].status is SaleStatus.CLOSED
