@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
+    QMenuBar,
     QProgressBar,
     QSplitter,
     QStackedWidget,
@@ -147,8 +150,49 @@ class MainWindow(QMainWindow):
                 self, "&Payment accounts…", self.payment_accounts
             )
             clinic_menu.addAction(self.payment_accounts_action)
+        self._build_package_menus(menus)
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
+
+    def _build_package_menus(self, menus: QMenuBar) -> None:
+        """Clinic ▸ Packages & Memberships (Administrative/All Billing and higher), Reports."""
+        self.packages_action: QAction | None = None
+        self.package_reports_action: QAction | None = None
+        if self.ctx.can(Permission.MANAGE_PACKAGES):
+            existing = [a.menu() for a in menus.actions() if a.text() == "&Clinic"]
+            clinic_menu = (existing[0] if existing and isinstance(existing[0], QMenu)
+                           else menus.addMenu("&Clinic"))
+            self.packages_action = _action(self, "Packages && &Memberships…",
+                                           self.package_plans)
+            clinic_menu.addAction(self.packages_action)
+        reports_menu = menus.addMenu("&Reports")
+        if self.ctx.can(Permission.VIEW_REPORTS):
+            self.package_reports_action = _action(self, "Package && Membership &Usage…",
+                                                  self.package_reports)
+            reports_menu.addAction(self.package_reports_action)
+        self.my_day_action = _action(self, "My &day…", self.my_day)
+        reports_menu.addAction(self.my_day_action)
+
+    def package_plans(self) -> QDialog:
+        from desk_app.views.packages.plans_dialog import PlansDialog
+
+        dialog = PlansDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def package_reports(self) -> QDialog:
+        from desk_app.views.packages.reports_dialog import PackageReportsDialog
+
+        dialog = PackageReportsDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def my_day(self) -> QDialog:
+        from desk_app.views.packages.my_day_dialog import MyDayDialog
+
+        dialog = MyDayDialog(self.ctx, self)
+        dialog.open()
+        return dialog
 
     def _build_status_bar(self) -> None:
         actor = self.ctx.actor
