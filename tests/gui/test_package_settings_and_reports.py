@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desk_app.models.enums import PaymentMethod
@@ -32,6 +32,7 @@ SHOTS = os.environ.get("DESK_APP_SHOTS", "")
 
 
 def shot(widget: QWidget, tmp_path: Path, name: str) -> None:
+    QApplication.processEvents()  # let a layout changed by the last edit settle first
     widget.grab().save(str(Path(SHOTS or tmp_path) / f"{name}.png"))
 
 
@@ -43,7 +44,10 @@ def office_ctx(demo_services: Services, tasks: object) -> ViewContext:
 
 def fill_plan(qtbot: QtBot, dialog: PlanDialog) -> None:
     named(dialog, QLineEdit, "Name").setText("6 Physio visits")
-    named(dialog, QLineEdit, "Price").setText("$480")
+
+    price = named(dialog, QLineEdit, "Price")
+    price.clear()
+    qtbot.keyClicks(price, "$480")  # typing clears the earlier refusal
     named(dialog, QSpinBox, "Number of uses").setValue(6)
     named(dialog, QComboBox, "Expiry").setCurrentText("Months after sale")
     named(dialog, QSpinBox, "Expires after").setValue(6)

@@ -44,13 +44,14 @@ class MyDayDialog(FormDialog):
         self.ctx = ctx
         self.setWindowTitle("My day — Front Desk")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(900, 420)
+        self.resize(1040, 420)
         self.practitioner = QComboBox()
         self.model = DayModel(ctx.clinic.currency)
         self.table = profile_table("Today's appointments", self.model, {
-            DayModel.TIME: "12:30 PM", DayModel.PATIENT: "Madeleine Ødegård-Nguyễn",
+            DayModel.TIME: "12:30 PM", DayModel.PATIENT: "Maddy Ødegård-Nguyễn",
             DayModel.TREATMENT: "Massage 60 min", DayModel.PACKAGE: "10 Massages",
-            DayModel.OWING: "$1,017.00", DayModel.CREDIT: "$1,017.00"},
+            DayModel.LEFT: "10 Massages: 10 left", DayModel.OWING: "$1,017.00",
+            DayModel.CREDIT: "$1,017.00"},
             stretch=DayModel.LEFT)
         self.banner = StatusBanner(self)
         top = QHBoxLayout()

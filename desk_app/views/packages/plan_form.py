@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QSpinBox,
     QWidget,
@@ -48,7 +49,7 @@ class EligibleItems(QWidget):
             limit = QSpinBox()
             limit.setRange(0, 1000)
             limit.setSpecialValueText("No limit")
-            limit.setSuffix(" uses max")
+            limit.setPrefix("At most ")
             a11y.name(limit, f"Limit for {treatment.label}")
             limit.setEnabled(False)
             tick.toggled.connect(limit.setEnabled)
@@ -144,6 +145,10 @@ class PlanDialog(ActionDialog):
         self.items = EligibleItems(treatments)
         self.body.addWidget(self.items)
         self.first_input = self.name
+        # Many rows, some growing an error line: never let the window squeeze them.
+        layout = self.layout()
+        if layout is not None:
+            layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         if plan is not None:
             self._fill(plan)
 

@@ -100,14 +100,14 @@ class PlansDialog(FormDialog):
         self.ctx = ctx
         self.setWindowTitle("Packages & Memberships — Front Desk")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(900, 460)
+        self.resize(1060, 460)
         self.options: BookingOptions | None = None
         self.open_dialog: ActionDialog | None = None
         self.model = PlansModel(ctx.clinic.currency)
         self.table = profile_table("Packages and memberships", self.model, {
             PlansModel.NAME: "10 Massages (archived)", PlansModel.TYPE: "Membership",
             PlansModel.PRICE: "$1,000.00", PlansModel.USES: "Unlimited",
-            PlansModel.EXPIRY: "Renews monthly", PlansModel.SOLD: "Open sold"},
+            PlansModel.EXPIRY: "12 months after sale", PlansModel.SOLD: "Open sold"},
             stretch=PlansModel.ITEMS)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update())
         self.banner = StatusBanner(self)

@@ -190,7 +190,8 @@ class PackageReportsDialog(FormDialog):
         self.usage_model.set_rows(usage)
         self.sales_model.set_rows(sales)
         paid = sum(r.paid_cents - r.refunded_cents for r in sales)
-        self.totals.setText(f"{sum(r.uses_in_period for r in usage)} uses · {len(sales)} sold · "
+        uses = sum(r.uses_in_period for r in usage)
+        self.totals.setText(f"{uses} use{'s' if uses != 1 else ''} · {len(sales)} sold · "
                             f"{format_money(paid, self.ctx.clinic.currency)} net paid")
 
     def csv_text(self) -> str:
