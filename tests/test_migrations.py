@@ -97,3 +97,34 @@ def test_a_database_behind_the_head_is_migrated_on_open(tmp_path: Path) -> None:
     assert schema_is_current(db.engine)
     assert db.schema_revision() == HEAD_REVISION
     db.dispose()
+
+
+PACKAGE_TABLES = {"package_plan", "package_plan_item", "package_sale", "package_sale_item",
+                  "package_redemption", "household_member", "membership", "desk_notice"}
+
+
+def _packages_down_and_up(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    assert PACKAGE_TABLES <= set(inspect(engine).get_table_names())
+    downgrade(engine, "0004")
+    assert not PACKAGE_TABLES & set(inspect(engine).get_table_names())
+    assert "invoice" in inspect(engine).get_table_names()
+    migrate(engine, "0006")
+    assert _diff(engine) == []
+    engine.dispose()
+
+
+def test_the_packages_migration_goes_down_to_0004_and_back_on_sqlite(tmp_path: Path) -> None:
+    _packages_down_and_up(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_the_packages_migration_goes_down_to_0004_and_back_on_postgresql(
+        pg_cluster: PgCluster) -> None:
+    name = f"desk_packages_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _packages_down_and_up(url)
+    finally:
+        pg_cluster.drop_database(name)
