@@ -10,6 +10,9 @@ bench/results/<name>.json.
 - cold_start    process start to a painted main window vs a bare PySide6 window
 - memory        peak RSS of a process searching and opening profiles on 100k patients
 - seed          `desk-app seed --patients 100000` wall time and file size
+- package_usage the usage report over 100k sold packages and 1M redemptions vs raw SQL
 """
 
-BENCHMARKS = ("search", "profile_open", "cold_start", "memory", "seed", "receipts")
+BENCHMARKS = (
+    "search", "profile_open", "cold_start", "memory", "seed", "receipts", "package_usage",
+)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, func, select, type_coerce
 
 from desk_app.models.appointment import Appointment
 from desk_app.models.billing import Allocation, Invoice
@@ -31,6 +31,7 @@ from desk_app.services.ledger import patient_balance
 from desk_app.services.package_coverage import coverage_of
 from desk_app.services.package_terms import Usage
 from desk_app.services.permissions import Permission, require
+from desk_app.services.row_ids import Ids, raw_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,28 +133,41 @@ class PackageReportService:
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
             lo, hi = _utc_range(f.start, f.end, tz)
             period = usage_query(f, lo, hi, actor.clinic_id).subquery()
+            # Uses to date, per package in the report: an index-only lookup per row.
             to_date = (
-                select(PackageRedemption.sale_id, func.sum(PackageRedemption.uses).label("n"))
-                .where(PackageRedemption.sale_id.in_(select(period.c.sale_id)))
-                .group_by(PackageRedemption.sale_id)
-            ).subquery()
-            rows = s.execute(
-                select(PackageSale.id, Patient.legal_first_name, Patient.legal_last_name,
-                       Patient.preferred_name, PackageSale.name, PackagePlan.kind,
-                       period.c.n, to_date.c.n.label("total_used"), PackageSale.uses_total,
-                       PackageSale.expires_on)
+                select(func.sum(PackageRedemption.uses))
+                .where(PackageRedemption.sale_id == PackageSale.id)
+                .correlate(PackageSale)
+                .scalar_subquery()
+            )
+            # Core and stored values (ids, kinds, dates as the driver returns them): a year's
+            # report is tens of thousands of rows, and per-value type handling was most of it.
+            rows = s.connection().execute(
+                select(raw_id(PackageSale.id, "id"), Patient.legal_first_name,
+                       Patient.legal_last_name, Patient.preferred_name, PackageSale.name,
+                       type_coerce(PackagePlan.kind, String).label("kind"),
+                       period.c.n, to_date.label("total_used"), PackageSale.uses_total,
+                       type_coerce(PackageSale.expires_on, String).label("expires_on"))
                 .join(period, period.c.sale_id == PackageSale.id)
-                .join(to_date, to_date.c.sale_id == PackageSale.id)
                 .join(Patient, Patient.id == PackageSale.patient_id)
                 .join(PackagePlan, PackagePlan.id == PackageSale.plan_id)
                 .where(period.c.n != 0)
             ).all()
-        out = [UsageRow(r.id, display_name_of(r.legal_first_name, r.legal_last_name,
-                                              r.preferred_name),
-                        r.name, r.kind, int(r.n), int(r.total_used), r.uses_total, r.expires_on)
-               for r in rows]
-        out.sort(key=lambda r: (r.patient.lower(), r.package, str(r.sale_id)))
-        return out
+        uid = Ids()
+        kinds = {k.value: k for k in PlanKind}
+        days: dict[object, date | None] = {None: None}
+        named = []
+        for sale_id, first, last, preferred, package, kind, n, used, total, expires in rows:
+            if expires not in days:
+                days[expires] = (expires if isinstance(expires, date)
+                                 else date.fromisoformat(str(expires)[:10]))
+            patient = display_name_of(first, last, preferred)
+            named.append((patient.lower(), package, str(sale_id), patient, kind, n, used, total,
+                          days[expires], sale_id))
+        named.sort()
+        return [UsageRow(uid(raw), patient, package, kinds[str(kind)], int(n), int(used), total,
+                         expires)
+                for _, package, _, patient, kind, n, used, total, expires, raw in named]
 
     @staticmethod
     def usage_csv(rows: list[UsageRow]) -> str:
