@@ -3,12 +3,13 @@ Billing info panel, remove it again; refund; the receipt. Driven by the controls
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QComboBox, QLineEdit, QRadioButton
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QRadioButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from desk_app.models.enums import PaymentMethod
@@ -37,6 +38,14 @@ from tests.gui.helpers_profile import (
 )
 
 pytestmark = pytest.mark.gui
+
+#: Set to a folder (docs/screenshots) to keep the screenshots these tests take.
+SHOTS = os.environ.get("DESK_APP_SHOTS", "")
+
+
+def shot(widget: QWidget, tmp_path: Path, name: str) -> None:
+    QApplication.processEvents()  # let a layout changed by the last edit settle first
+    widget.grab().save(str(Path(SHOTS or tmp_path) / f"{name}.png"))
 
 
 def set_up_plan(services: Services) -> uuid.UUID:
@@ -69,7 +78,7 @@ def test_sell_a_package_pay_it_then_use_it_on_a_visit_and_remove_it(
     assert named(dialog, QComboBox, "Package or membership").currentText().startswith(
         "10 Massages — $900.00 · 10 uses")
     assert unnamed_controls(dialog) == []
-    dialog.grab().save(str(tmp_path / "sell-package.png"))
+    shot(dialog, tmp_path, "sell-package")
     click(qtbot, dialog, "Sell")
     wait_closed(qtbot, view_ctx, dialog)
     assert "It can be used once fully paid" in tab.banner.text()
@@ -83,7 +92,7 @@ def test_sell_a_package_pay_it_then_use_it_on_a_visit_and_remove_it(
     view.reload()
     wait_idle(qtbot, view_ctx)
     assert tab.model.rows[0].status is SaleStatus.ACTIVE
-    tab.grab().save(str(tmp_path / "profile-packages.png"))
+    shot(tab, tmp_path, "profile-packages")
 
     show_tab(view, "Appointments")
     appointments = view.appointments
@@ -97,7 +106,7 @@ def test_sell_a_package_pay_it_then_use_it_on_a_visit_and_remove_it(
     wait_closed(qtbot, view_ctx, use)
     assert panel.summary.text() == "Paid by 10 Massages: 1 of 10 used, 9 left, no expiry"
     assert "pays for this visit" in appointments.banner.text()
-    appointments.grab().save(str(tmp_path / "appointment-package.png"))
+    shot(appointments, tmp_path, "appointment-package")
     assert demo_services.packages.sale(front_desk, sale.id).usage.used == 1
 
     click(qtbot, panel, "Remove package")
@@ -136,7 +145,7 @@ def test_refund_a_package_to_credit_from_the_packages_tab(
     refund = open_with(qtbot, view.packages, "Refund package…", PackageRefundDialog)
     assert named(refund, QRadioButton, "Pro rata for the unused uses: $1,017.00").isChecked()
     assert unnamed_controls(refund) == []
-    refund.grab().save(str(tmp_path / "package-refund.png"))
+    shot(refund, tmp_path, "package-refund")
     named(refund, QRadioButton, "A chosen amount").setChecked(True)
     amount = named(refund, QLineEdit, "Amount")
     amount.setText("1,017.001")
