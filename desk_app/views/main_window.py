@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 ProfileFactory = Callable[[ViewContext, uuid.UUID], QWidget]
 
 BUSY_DELAY_MS = 300
+#: How often the desk invoices membership periods that have started (one hour).
+MEMBERSHIP_RUN_MS = 60 * 60 * 1000
 LEFT_PANE_WIDTH = 400
 
 
@@ -120,6 +122,14 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.search.focus_search)
         self.search.box.setFocus(Qt.FocusReason.OtherFocusReason)
         self.recent.reload()
+        # Memberships: invoice the periods that have started (and charge the cards on file)
+        # at sign-in and every hour after; failed charges are shown in the status bar.
+        self._membership_timer = QTimer(self)
+        self._membership_timer.setInterval(MEMBERSHIP_RUN_MS)
+        self._membership_timer.timeout.connect(self.bill_memberships)
+        if self.ctx.can(Permission.CREATE_INVOICE):
+            self._membership_timer.start()
+            self.bill_memberships()
 
     def _share_left_pane(self) -> None:
         """Results get most of the height while there are any; else recent patients do."""
@@ -194,6 +204,22 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def bill_memberships(self) -> None:
+        services, actor = self.ctx.services, self.ctx.actor
+
+        def work() -> int:
+            services.memberships.run_due(actor)
+            return len(services.memberships.notices(actor))
+
+        # Card charges talk to Stripe: the network pool, never the UI thread.
+        self.ctx.tasks.network(work, self._membership_notices, lambda _e: None, owner=self)
+
+    def _membership_notices(self, count: int) -> None:
+        self.notices_label.setText(
+            "" if count == 0 else f"{count} membership charge{'s' if count != 1 else ''} "
+            "failed: take payment or send a pay-balance link")
+        self.notices_label.setVisible(count > 0)
+
     def _build_status_bar(self) -> None:
         actor = self.ctx.actor
         self.user_label = QLabel(
@@ -208,6 +234,10 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
         bar.addWidget(self.user_label, 1)
+        self.notices_label = QLabel("")
+        self.notices_label.setStyleSheet("color: #b42318;")
+        self.notices_label.setVisible(False)
+        bar.addPermanentWidget(self.notices_label)
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
         self._set_busy_visible(False)

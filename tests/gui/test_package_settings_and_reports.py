@@ -159,3 +159,26 @@ def test_reports_filter_and_export_csv_and_my_day(
     assert not named(day, QComboBox, "Practitioner").isEnabled()  # a practitioner's own day
     assert unnamed_controls(day) == []
     shot(day, tmp_path, "my-day")
+
+
+def test_a_failed_membership_charge_shows_in_the_status_bar(
+    qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, maddy_id: uuid.UUID,
+) -> None:
+    from desk_app.models.enums import PlanKind, Recurrence
+    from desk_app.services.package_plans import EligibleItem, PlanInput
+    from desk_app.views.main_window import MainWindow
+
+    office = actor_named(demo_services.db, "office")
+    massage = demo_services.appointments.booking_options(office).treatments[0].id
+    plan = demo_services.package_plans.create(office, PlanInput(
+        "Club", 5000, [EligibleItem(massage)], uses=None, kind=PlanKind.MEMBERSHIP,
+        recurrence=Recurrence.MONTHLY))
+    [billed] = demo_services.memberships.start(office, maddy_id, plan)  # Maddy has no card
+    assert not billed.charged and billed.message == "No card on file."
+    window = MainWindow(view_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    wait_idle(qtbot, view_ctx)
+    assert window.notices_label.isVisible()
+    assert window.notices_label.text() == (
+        "1 membership charge failed: take payment or send a pay-balance link")

@@ -36,6 +36,7 @@ from tests.gui.helpers_profile import (
     show_tab,
     wait_closed,
 )
+from tests.gui.test_profile_appointments import book_in_dialog
 
 pytestmark = pytest.mark.gui
 
@@ -158,3 +159,25 @@ def test_refund_a_package_to_credit_from_the_packages_tab(
     after = demo_services.ledger.balance(front_desk, maddy_id).credit_cents
     assert after - credit_before == 50000
     assert view.packages.model.rows[0].status is SaleStatus.CLOSED
+
+
+def test_booking_a_visit_uses_an_auto_selected_package(
+    qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
+    maddy_id: uuid.UUID,
+) -> None:
+    owner = actor_named(demo_services.db, "owner")
+    massage = next(c.id for c in demo_services.appointments.booking_options(owner).treatments
+                   if c.label.startswith("Massage 60 min"))
+    plan = demo_services.package_plans.create(owner, PlanInput(
+        "5 Massages", 50000, [EligibleItem(massage)], uses=5, auto_select=True))
+    sold = demo_services.packages.sell(front_desk, maddy_id, plan)
+    demo_services.ledger.record_payment(front_desk, maddy_id, PaymentMethod.CASH, 50000,
+                                        apply_to=[sold.invoice_id])
+    view = open_profile(qtbot, view_ctx, maddy_id)
+    dialog = book_in_dialog(qtbot, view, view_ctx, datetime(2026, 11, 25, 10, 0))
+    click(qtbot, dialog, "Book appointment")
+    wait_closed(qtbot, view_ctx, dialog)
+    wait_idle(qtbot, view_ctx)
+    assert "5 Massages pays for it (auto-selected): 1 of 5 used" in (
+        view.appointments.banner.text())
+    assert demo_services.packages.sale(front_desk, sold.sale_id).usage.used == 1

@@ -13,6 +13,7 @@ from desk_app.services.appointments import AppointmentRow, BookingOptions, Patie
 from desk_app.services.clock import to_clinic_time
 from desk_app.services.documents.pdf_document import PdfDocument
 from desk_app.services.invoicing import InvoiceCreated
+from desk_app.services.packages import VisitCoverage
 from desk_app.services.permissions import Permission
 from desk_app.views.profile.appointment_models import AppointmentsModel
 from desk_app.views.profile.book_appointment_dialog import BookAppointmentDialog, BookingRequest
@@ -201,11 +202,14 @@ class AppointmentsTab(TableTab):
 
         def done(appointment_id: uuid.UUID) -> None:
             self._select_after_load = appointment_id
-            self.banner.show_success(
+            booked = (
                 f"Booked {what} with {who} on {when:%a} {day_text(when.date())} "
                 f"at {clock_text(when)}."
             )
+            self.banner.show_success(booked)
             self.reload()
+            if self.ctx.can(Permission.CREATE_INVOICE):
+                self._auto_select_package(appointment_id, booked)
 
         self.submit(
             dialog,
@@ -219,6 +223,22 @@ class AppointmentsTab(TableTab):
             ),
             done,
         )
+
+    def _auto_select_package(self, appointment_id: uuid.UUID, booked: str) -> None:
+        """A package set to auto-select pays for the new visit when it can (Billing info)."""
+        actor, packages = self.ctx.actor, self.ctx.services.packages
+
+        def done(cover: VisitCoverage) -> None:
+            if cover.sale_id is not None:
+                self.banner.show_success(
+                    f"{booked} {cover.package_name} pays for it (auto-selected): "
+                    f"{cover.usage_text}."
+                )
+                self.package_panel.show_for(None)
+                self.reload()
+
+        self.ctx.tasks.db(lambda: packages.auto_redeem(actor, appointment_id), done,
+                          lambda e: self.banner.show_error(message_for(e)), owner=self)
 
     def set_status(self, status: AppointmentStatus) -> None:
         chosen = self.selected_appointment()
