@@ -41,9 +41,43 @@ PATIENTS = 5_000
 START = datetime(2026, 1, 1, 14, 0, tzinfo=UTC)
 
 
+def _hex() -> str:
+    return uuid.uuid4().hex
+
+
+def _when(moment: datetime) -> str:
+    """A UTC time as SQLAlchemy stores DateTime on SQLite."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _load(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """executemany on the DBAPI connection, rows completed with the columns' scalar defaults
+    (values already in storage form: hex ids, text times, 0/1 flags, enum values)."""
+    columns = [c for c in table.columns]
+    filled = []
+    for row in rows:
+        values = []
+        for column in columns:
+            if column.name in row:
+                values.append(row[column.name])
+            elif column.default is not None and column.default.is_scalar:
+                value = column.default.arg
+                values.append(int(value) if isinstance(value, bool) else
+                              getattr(value, "value", value))
+            else:
+                values.append(None)
+        filled.append(values)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    connection.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', filled)
+
+
 def build(path: Path, sales: int = SALES, redemptions: int = REDEMPTIONS,
           patients: int = PATIENTS) -> None:
-    from sqlalchemy import insert, select
+    """The clinic through the app (schema, staff, catalog), then the bulk rows through plain
+    sqlite3 in storage form with the secondary indexes re-created afterwards (as
+    `desk-app seed` does for large clinics)."""
+    from sqlalchemy import select
 
     from desk_app.models import (
         Appointment,
@@ -56,7 +90,7 @@ def build(path: Path, sales: int = SALES, redemptions: int = REDEMPTIONS,
         Staff,
         TreatmentType,
     )
-    from desk_app.models.enums import AppointmentStatus, InvoiceStatus, PlanKind, Role
+    from desk_app.models.enums import Role
     from desk_app.services.clock import FixedClock
     from desk_app.services.db import Database
     from desk_app.services.demo import create_demo_clinic
@@ -65,66 +99,79 @@ def build(path: Path, sales: int = SALES, redemptions: int = REDEMPTIONS,
     create_demo_clinic(db, patients=0)
     rng = random.Random(7)
     with db.reading() as s:
-        clinic_id = s.scalars(select(Location.clinic_id)).first()
-        locations = list(s.scalars(select(Location.id)))
-        practitioners = list(s.scalars(select(Staff.id).where(Staff.role == Role.PRACTITIONER)))
-        treatments = list(s.scalars(select(TreatmentType.id)))
-    stamp = {"created_at": START, "updated_at": START, "version": 1}
-    with db.engine.begin() as conn:
-        patient_ids = [uuid.uuid4() for _ in range(patients)]
-        conn.execute(insert(Patient), [
-            {"id": pid, "clinic_id": clinic_id, "legal_first_name": f"First{i}",
-             "legal_last_name": f"Last{i:05d}", "sort_key": f"last{i:05d} first{i}", **stamp}
-            for i, pid in enumerate(patient_ids)])
-        plan_ids = []
-        for i, (kind, uses) in enumerate([(PlanKind.PACKAGE, 10), (PlanKind.PACKAGE, 20),
-                                          (PlanKind.MEMBERSHIP, None)]):
-            plan_ids.append(uuid.uuid4())
-            conn.execute(insert(PackagePlan), [{
-                "id": plan_ids[-1], "clinic_id": clinic_id, "kind": kind, "name": f"Plan {i}",
-                "price_cents": 50000, "uses": uses, **stamp}])
-        sale_rows, invoice_rows = [], []
-        for i in range(sales):
-            invoice_id, sold = uuid.uuid4(), START + timedelta(minutes=i * 5)
-            plan = rng.randrange(3)
-            invoice_rows.append({
-                "id": invoice_id, "clinic_id": clinic_id, "patient_id": patient_ids[i % patients],
-                "workstation": "BENCH", "seq": i + 1, "issued_at": sold,
-                "status": InvoiceStatus.OPEN, "subtotal_cents": 50000, "tax_cents": 0,
-                "total_cents": 50000, **stamp})
-            sale_rows.append({
-                "id": uuid.uuid4(), "clinic_id": clinic_id, "plan_id": plan_ids[plan],
-                "patient_id": patient_ids[i % patients], "invoice_id": invoice_id,
-                "name": f"Plan {plan}", "price_cents": 50000,
-                "uses_total": (10, 20, None)[plan], "sold_at": sold,
-                "expires_on": date(2027, 12, 31) if i % 3 else None, **stamp})
-        conn.execute(insert(Invoice), invoice_rows)
-        conn.execute(insert(PackageSale), sale_rows)
-        chunk = 100_000
-        for first in range(0, redemptions, chunk):
-            appointments, uses = [], []
-            for n in range(first, min(first + chunk, redemptions)):
-                sale = sale_rows[n % sales]
-                when = START + timedelta(minutes=(n * 31) % (365 * 24 * 60))
-                appointment_id = uuid.uuid4()
-                where, who = rng.choice(locations), rng.choice(practitioners)
-                treatment = treatments[n % len(treatments)]
-                appointments.append({
-                    "id": appointment_id, "clinic_id": clinic_id,
-                    "patient_id": sale["patient_id"], "practitioner_id": who,
-                    "treatment_type_id": treatment, "location_id": where, "starts_at": when,
-                    "ends_at": when + timedelta(hours=1),
-                    "status": AppointmentStatus.ARRIVED, **stamp})
-                uses.append({
-                    "id": uuid.uuid4(), "sale_id": sale["id"], "appointment_id": appointment_id,
-                    "patient_id": sale["patient_id"], "treatment_type_id": treatment,
-                    "practitioner_id": who, "location_id": where, "visit_at": when, "uses": 1,
-                    "created_at": when, "workstation": "BENCH"})
-            conn.execute(insert(Appointment), appointments)
-            conn.execute(insert(PackageRedemption), uses)
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+        clinic_id = s.scalars(select(Location.clinic_id)).first().hex  # type: ignore[union-attr]
+        locations = [i.hex for i in s.scalars(select(Location.id))]
+        practitioners = [i.hex for i in s.scalars(
+            select(Staff.id).where(Staff.role == Role.PRACTITIONER))]
+        treatments = [i.hex for i in s.scalars(select(TreatmentType.id))]
     db.dispose()
+    now = _when(START)
+    stamp = {"created_at": now, "updated_at": now, "version": 1}
+    raw = raw_connection(path)
+    raw.execute("PRAGMA journal_mode=MEMORY")
+    raw.execute("PRAGMA synchronous=OFF")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    big = ("appointment", "package_redemption", "invoice", "package_sale")
+    indexes = raw.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+        f"tbl_name IN ({', '.join('?' for _ in big)})", big).fetchall()
+    for name, _sql in indexes:
+        raw.execute(f'DROP INDEX "{name}"')
+    patient_ids = [_hex() for _ in range(patients)]
+    _load(raw, Patient.__table__, [
+        {"id": pid, "clinic_id": clinic_id, "legal_first_name": f"First{i}",
+         "legal_last_name": f"Last{i:05d}", "sort_key": f"last{i:05d} first{i}", **stamp}
+        for i, pid in enumerate(patient_ids)])
+    plans = [(_hex(), "package", 10), (_hex(), "package", 20), (_hex(), "membership", None)]
+    _load(raw, PackagePlan.__table__, [
+        {"id": pid, "clinic_id": clinic_id, "kind": kind, "name": f"Plan {i}",
+         "price_cents": 50000, "uses": uses, **stamp}
+        for i, (pid, kind, uses) in enumerate(plans)])
+    sale_ids, sale_patients, invoices, sold = [], [], [], []
+    for i in range(sales):
+        sale_id, invoice_id, plan = _hex(), _hex(), rng.randrange(3)
+        patient = patient_ids[i % patients]
+        when = _when(START + timedelta(minutes=i * 5))
+        invoices.append({
+            "id": invoice_id, "clinic_id": clinic_id, "patient_id": patient,
+            "workstation": "BENCH", "seq": i + 1, "issued_at": when, "status": "open",
+            "subtotal_cents": 50000, "tax_cents": 0, "total_cents": 50000, **stamp})
+        sold.append({
+            "id": sale_id, "clinic_id": clinic_id, "plan_id": plans[plan][0],
+            "patient_id": patient, "invoice_id": invoice_id, "name": f"Plan {plan}",
+            "price_cents": 50000, "uses_total": plans[plan][2], "sold_at": when,
+            "expires_on": "2027-12-31" if i % 3 else None, **stamp})
+        sale_ids.append(sale_id)
+        sale_patients.append(patient)
+    _load(raw, Invoice.__table__, invoices)
+    _load(raw, PackageSale.__table__, sold)
+    chunk = 100_000
+    for first in range(0, redemptions, chunk):
+        appointments, uses = [], []
+        for n in range(first, min(first + chunk, redemptions)):
+            sale = n % sales
+            moment = START + timedelta(minutes=(n * 31) % (365 * 24 * 60))
+            when, ends = _when(moment), _when(moment + timedelta(hours=1))
+            appointment_id = _hex()
+            where, who = rng.choice(locations), rng.choice(practitioners)
+            treatment = treatments[n % len(treatments)]
+            appointments.append({
+                "id": appointment_id, "clinic_id": clinic_id, "patient_id": sale_patients[sale],
+                "practitioner_id": who, "treatment_type_id": treatment, "location_id": where,
+                "starts_at": when, "ends_at": ends, "status": "arrived", **stamp})
+            uses.append({
+                "id": _hex(), "sale_id": sale_ids[sale], "appointment_id": appointment_id,
+                "patient_id": sale_patients[sale], "treatment_type_id": treatment,
+                "practitioner_id": who, "location_id": where, "visit_at": when, "uses": 1,
+                "created_at": when, "workstation": "BENCH"})
+        _load(raw, Appointment.__table__, appointments)
+        _load(raw, PackageRedemption.__table__, uses)
+    for _name, sql in indexes:
+        raw.execute(sql)
+    raw.commit()
+    raw.execute("ANALYZE")
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.close()
 
 
 def data_file(sales: int, redemptions: int) -> Path:
