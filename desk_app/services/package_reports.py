@@ -12,6 +12,7 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Select, String, func, select, type_coerce
 
@@ -44,8 +45,9 @@ class UsageFilter:
     kind: PlanKind | None = None  # pass type: packages or memberships
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRow:
+class UsageRow(NamedTuple):
+    """One package in the usage report (a tuple: a year's report builds tens of thousands)."""
+
     sale_id: uuid.UUID
     patient: str
     package: str
