@@ -45,6 +45,7 @@ from desk_app.models.enums import (
 from desk_app.models.money import format_money
 from desk_app.models.packages import (
     HouseholdMember,
+    Membership,
     PackagePlan,
     PackagePlanItem,
     PackageRedemption,
@@ -102,6 +103,8 @@ class SaleRow:
     status: SaleStatus
     shared_with_household: bool
     refunded_cents: int
+    membership_id: uuid.UUID | None = None  # a membership period: the membership it renews
+    membership_cancelled: bool = False
 
     @property
     def usage_text(self) -> str:
@@ -686,6 +689,9 @@ class PackageService:
             status=sale_status(usage, paid=paid, closed=sale.closed_at is not None, today=today),
             shared_with_household=sale.shared_with_household,
             refunded_cents=sale.refunded_cents,
+            membership_id=sale.membership_id,
+            membership_cancelled=(sale.membership_id is not None and s.get_one(
+                Membership, sale.membership_id).cancelled_at is not None),
         )
 
 

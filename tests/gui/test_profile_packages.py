@@ -9,7 +9,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QRadioButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desk_app.models.enums import PaymentMethod
@@ -181,3 +188,36 @@ def test_booking_a_visit_uses_an_auto_selected_package(
     assert "5 Massages pays for it (auto-selected): 1 of 5 used" in (
         view.appointments.banner.text())
     assert demo_services.packages.sale(front_desk, sold.sale_id).usage.used == 1
+
+
+def test_start_a_membership_from_the_tab_then_cancel_it(
+    qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
+    maddy_id: uuid.UUID,
+) -> None:
+    from desk_app.models.enums import PlanKind, Recurrence
+    from desk_app.views.profile.confirm_dialog import ConfirmDialog
+
+    owner = actor_named(demo_services.db, "owner")
+    massage = demo_services.appointments.booking_options(owner).treatments[0].id
+    demo_services.package_plans.create(owner, PlanInput(
+        "Massage club", 5000, [EligibleItem(massage)], uses=2, kind=PlanKind.MEMBERSHIP,
+        recurrence=Recurrence.MONTHLY))
+    view = open_profile(qtbot, view_ctx, maddy_id, "Packages")
+    tab = view.packages
+    dialog = open_with(qtbot, tab, "Sell package…", SellPackageDialog)
+    assert named(dialog, QComboBox, "Package or membership").currentText() == (
+        "Massage club — $50.00 · 2 uses per period · Renews monthly")
+    click(qtbot, dialog, "Start membership")
+    wait_closed(qtbot, view_ctx, dialog)
+    wait_idle(qtbot, view_ctx)
+    assert "Started Massage club" in tab.banner.text()
+    assert "No card on file." in tab.banner.text()  # the desk is told it was not charged
+    [period] = tab.model.rows
+    assert period.membership_id is not None
+    select_row(tab.table, period.id)
+    confirm = open_with(qtbot, tab, "Cancel membership", ConfirmDialog)
+    click(qtbot, confirm, "Cancel membership")
+    wait_closed(qtbot, view_ctx, confirm)
+    wait_idle(qtbot, view_ctx)
+    assert "nothing more will be invoiced" in tab.banner.text()
+    assert not named(tab, QPushButton, "Cancel membership").isEnabled()

@@ -59,6 +59,8 @@ class PackagesTab(TableTab):
         self.delete_button = action_button("Delete unpaid package", self.delete_unpaid)
         self.refund_button = action_button("Refund package…", self.open_refund)
         self.expiry_button = action_button("Change expiry…", self.open_expiry)
+        self.cancel_membership_button = action_button("Cancel membership",
+                                                      self.cancel_membership)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
         buttons.addWidget(self.sell_button)
@@ -66,6 +68,7 @@ class PackagesTab(TableTab):
         for button in (self.expiry_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.cancel_membership_button)
         buttons.addWidget(self.refund_button)
         self.lay_out(buttons, [("Packages and memberships", self.table, 1)])
         self._update_actions()
@@ -119,6 +122,16 @@ class PackagesTab(TableTab):
                       "the payment first (Billing tab).")
             else:
                 allow(button, True, "")
+
+        if not self.ctx.can(Permission.CREATE_INVOICE):
+            allow(self.cancel_membership_button, False,
+                  "You do not have permission to create invoices.")
+        elif chosen is None or chosen.membership_id is None:
+            allow(self.cancel_membership_button, False, "Select a membership first.")
+        elif chosen.membership_cancelled:
+            allow(self.cancel_membership_button, False, "This membership is already cancelled.")
+        else:
+            allow(self.cancel_membership_button, True, "")
 
     # ----- actions ---------------------------------------------------------------------------
 
@@ -178,6 +191,26 @@ class PackagesTab(TableTab):
 
         dialog.submitted.connect(lambda _r: self.submit(
             dialog, lambda: packages.delete_unpaid(actor, chosen.id), done))
+        dialog.open()
+        self.open_dialog = dialog
+
+    def cancel_membership(self) -> None:
+        chosen = self.selected_sale()
+        if chosen is None or chosen.membership_id is None:
+            return
+        membership_id = chosen.membership_id
+        dialog = ConfirmDialog(
+            "Cancel membership",
+            f"Cancel {chosen.name}? No further periods are invoiced or charged; this period's "
+            "uses can still be used.", "Cancel membership", self)
+        actor, memberships = self.ctx.actor, self.ctx.services.memberships
+
+        def done(_none: None) -> None:
+            self.banner.show_success(f"Cancelled {chosen.name}; nothing more will be invoiced.")
+            self.reload()
+
+        dialog.submitted.connect(lambda _r: self.submit(
+            dialog, lambda: memberships.cancel(actor, membership_id), done))
         dialog.open()
         self.open_dialog = dialog
 
