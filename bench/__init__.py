@@ -11,6 +11,10 @@ bench/results/<name>.json.
 - memory        peak RSS of a process searching and opening profiles on 100k patients
 - seed          `desk-app seed --patients 100000` wall time and file size
 - bundle        the PyInstaller one-folder app: size, and cold start next to python -m desk_app
+- package_usage the usage report over 100k sold packages and 1M redemptions vs raw SQL
 """
 
-BENCHMARKS = ("search", "profile_open", "cold_start", "memory", "seed", "receipts", "bundle")
+BENCHMARKS = (
+    "search", "profile_open", "cold_start", "memory", "seed", "receipts", "bundle",
+    "package_usage",
+)

@@ -8,6 +8,7 @@ operation writes nothing, and no cent appears or disappears.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -15,11 +16,22 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from sqlalchemy import func, select
 
-from desk_app.models import Allocation, Base, Invoice, InvoiceStatus, Payment, PaymentMethod, Refund
+from desk_app.models import (
+    Allocation,
+    Base,
+    Invoice,
+    InvoiceStatus,
+    PackageRedemption,
+    PackageSale,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 from desk_app.services.clock import FixedClock
 from desk_app.services.db import Database
 from desk_app.services.errors import ServiceError
 from desk_app.services.invoicing import LineSpec
+from desk_app.services.package_plans import EligibleItem, PlanInput
 from tests.builders import small_clinic
 from tests.db_fixtures import TEST_NOW
 
@@ -31,6 +43,8 @@ METHODS = [PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.E_TRANSFER]
 class LedgerMachine(RuleBasedStateMachine):
     invoices = Bundle("invoices")
     payments = Bundle("payments")
+    sales = Bundle("sales")
+    visits = Bundle("visits")
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,6 +54,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.patients = [self.clinic.patient("Ann", "One"), self.clinic.patient("Bo", "Two")]
         self.paid_in = 0
         self.refunded = 0
+        # Packages: three uses of a massage, $100 + 13 %; visits booked an hour apart.
+        self.plan = self.clinic.services.package_plans.create(self.clinic.owner, PlanInput(
+            "3 Massages", 10000, [EligibleItem(self.clinic.treatment("Massage 60 min"))],
+            uses=3, tax_rate_bp=1300))
+        self.slot = 0
 
     def teardown(self) -> None:
         self.db.dispose()
@@ -60,7 +79,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def _row_counts(self) -> tuple[int, ...]:
         with self.db.reading() as s:
             return tuple(int(s.scalar(select(func.count()).select_from(t)) or 0)
-                         for t in (Invoice, Payment, Allocation, Refund))
+                         for t in (Invoice, Payment, Allocation, Refund, PackageRedemption))
 
     @rule(target=invoices, patient=st.integers(0, 1), price=amounts,
           tax=st.sampled_from([0, 500, 1300]), qty=st.integers(1, 3))
@@ -72,7 +91,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return created.invoice_id
 
     @rule(target=payments, patient=st.integers(0, 1), amount=amounts,
-          method=st.sampled_from(METHODS), apply_to=st.lists(invoices, max_size=3))
+          method=st.sampled_from(METHODS),
+          apply_to=st.lists(st.one_of(invoices, sales), max_size=3))
     def pay(self, patient: int, amount: int, method: PaymentMethod,
             apply_to: list[uuid.UUID]) -> uuid.UUID | None:
         result = self._attempt(lambda: self.ledger.record_payment(
@@ -82,17 +102,17 @@ class LedgerMachine(RuleBasedStateMachine):
         self.paid_in += amount
         return result.payment_id  # type: ignore[no-any-return]
 
-    @rule(payment=payments, invoice=invoices, amount=maybe_amount)
+    @rule(payment=payments, invoice=st.one_of(invoices, sales), amount=maybe_amount)
     def apply(self, payment: uuid.UUID | None, invoice: uuid.UUID, amount: int | None) -> None:
         if payment is not None:
             self._attempt(lambda: self.ledger.apply_payment(self.clinic.owner, payment, invoice,
                                                             amount))
 
-    @rule(invoice=invoices, amount=maybe_amount)
+    @rule(invoice=st.one_of(invoices, sales), amount=maybe_amount)
     def apply_credit(self, invoice: uuid.UUID, amount: int | None) -> None:
         self._attempt(lambda: self.ledger.apply_credit(self.clinic.owner, invoice, amount))
 
-    @rule(payment=payments, invoice=invoices, amount=maybe_amount)
+    @rule(payment=payments, invoice=st.one_of(invoices, sales), amount=maybe_amount)
     def unapply(self, payment: uuid.UUID | None, invoice: uuid.UUID, amount: int | None) -> None:
         if payment is not None:
             self._attempt(lambda: self.ledger.unapply(self.clinic.owner, payment, invoice,
@@ -108,6 +128,56 @@ class LedgerMachine(RuleBasedStateMachine):
     def delete(self, invoice: uuid.UUID) -> None:
         self._attempt(lambda: self.clinic.services.invoicing.delete_invoice(
             self.clinic.owner, invoice))
+
+    @rule(target=sales, patient=st.integers(0, 1))
+    def sell_package(self, patient: int) -> uuid.UUID:
+        return self.clinic.services.packages.sell(self.clinic.owner, self.patients[patient],
+                                                  self.plan).invoice_id
+
+    @rule(target=visits, sale_invoice=sales, patient=st.integers(0, 1))
+    def use_package(self, sale_invoice: uuid.UUID, patient: int) -> uuid.UUID:
+        """Book a visit, cover it with the package (refused unless paid, the purchaser's, and
+        with a use left), and invoice it."""
+        self.slot += 1
+        visit = self.clinic.services.appointments.book(
+            self.clinic.owner, self.patients[patient], self.clinic.practitioner_id,
+            self.clinic.treatment("Massage 60 min"), self.clinic.location_id,
+            datetime(2026, 11, 23, 8) + timedelta(hours=2 * self.slot))
+        sale = self._sale_of(sale_invoice)
+        self._attempt(lambda: self.clinic.services.packages.redeem(self.clinic.owner, visit,
+                                                                   sale))
+        self._attempt(lambda: self.clinic.services.invoicing.invoice_appointment(
+            self.clinic.owner, visit))
+        return visit
+
+    @rule(visit=visits)
+    def remove_package(self, visit: uuid.UUID) -> None:
+        self._attempt(lambda: self.clinic.services.packages.remove_from_appointment(
+            self.clinic.owner, visit))
+
+    @rule(sale_invoice=sales, amount=st.one_of(st.none(), st.integers(0, 12_000)))
+    def refund_package(self, sale_invoice: uuid.UUID, amount: int | None) -> None:
+        result = self._attempt(lambda: self.clinic.services.packages.refund(
+            self.clinic.owner, self._sale_of(sale_invoice), amount_cents=amount))
+        if result is not None:
+            self.paid_in += result.amount_cents  # the refund is credit paid back in
+
+    def _sale_of(self, invoice_id: uuid.UUID) -> uuid.UUID:
+        with self.db.reading() as s:
+            return s.scalars(select(PackageSale.id).where(
+                PackageSale.invoice_id == invoice_id)).one()
+
+    @invariant()
+    def packages_hold(self) -> None:
+        """No package is used beyond its uses, nor below zero; a covered visit costs nothing."""
+        with self.db.reading() as s:
+            for sale in s.scalars(select(PackageSale)):
+                used = int(s.scalar(select(func.coalesce(func.sum(PackageRedemption.uses), 0))
+                                    .where(PackageRedemption.sale_id == sale.id)) or 0)
+                assert 0 <= used <= (sale.uses_total or used)
+            for visit in {r.appointment_id for r in s.scalars(select(PackageRedemption))}:
+                assert sum(r.uses for r in s.scalars(select(PackageRedemption).where(
+                    PackageRedemption.appointment_id == visit))) in (0, 1)
 
     @invariant()
     def rules_hold(self) -> None:

@@ -111,6 +111,20 @@ def _notices_step_down_and_up(url: str) -> None:
     assert not NOTICE_TABLES & set(inspect(engine).get_table_names())
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= NOTICE_TABLES
+
+
+PACKAGE_TABLES = {"package_plan", "package_plan_item", "package_sale", "package_sale_item",
+                  "package_redemption", "household_member", "membership", "desk_notice"}
+
+
+def _packages_down_and_up(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    assert set(inspect(engine).get_table_names()) >= PACKAGE_TABLES
+    downgrade(engine, "0005")
+    assert not PACKAGE_TABLES & set(inspect(engine).get_table_names())
+    assert "invoice" in inspect(engine).get_table_names()
+    migrate(engine)
     assert _diff(engine) == []
     engine.dispose()
 
@@ -125,5 +139,20 @@ def test_billing_notices_migration_steps_down_and_up_on_postgresql(pg_cluster: P
     url = pg_cluster.create_database(name)
     try:
         _notices_step_down_and_up(url)
+    finally:
+        pg_cluster.drop_database(name)
+
+
+def test_the_packages_migration_goes_down_to_0005_and_back_on_sqlite(tmp_path: Path) -> None:
+    _packages_down_and_up(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_the_packages_migration_goes_down_to_0005_and_back_on_postgresql(
+        pg_cluster: PgCluster) -> None:
+    name = f"desk_packages_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _packages_down_and_up(url)
     finally:
         pg_cluster.drop_database(name)

@@ -28,6 +28,16 @@ from desk_app.models.enums import (
     Role,
 )
 from desk_app.models.money import AmountError, Money, format_money, parse_money
+from desk_app.models.packages import (
+    DeskNotice,
+    HouseholdMember,
+    Membership,
+    PackagePlan,
+    PackagePlanItem,
+    PackageRedemption,
+    PackageSale,
+    PackageSaleItem,
+)
 from desk_app.models.patient import Patient, PatientSearchToken
 from desk_app.models.staff import Staff
 
@@ -47,17 +57,25 @@ __all__ = [
     "ChargeAttemptInvoice",
     "Clinic",
     "CollectedBy",
+    "DeskNotice",
     "Discipline",
+    "HouseholdMember",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
     "LineKind",
     "Location",
+    "Membership",
     "Money",
     "NoticeChannel",
     "NoticeKind",
     "NoticeSettings",
     "NoticeStatus",
+    "PackagePlan",
+    "PackagePlanItem",
+    "PackageRedemption",
+    "PackageSale",
+    "PackageSaleItem",
     "Patient",
     "PatientSearchToken",
     "Payment",

@@ -119,6 +119,35 @@ class AttemptPurpose(StrEnum):
     TOP_UP = "top_up"  # account credit into the primary account
 
 
+class PlanKind(StrEnum):
+    PACKAGE = "package"
+    MEMBERSHIP = "membership"
+
+    @property
+    def label(self) -> str:
+        return "Package" if self is PlanKind.PACKAGE else "Membership"
+
+
+class ExpiryUnit(StrEnum):
+    """How long a package lasts after its sale."""
+
+    NONE = "none"
+    DAYS = "days"
+    MONTHS = "months"
+
+
+class Recurrence(StrEnum):
+    """How often a membership invoices a new period."""
+
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+    @property
+    def label(self) -> str:
+        return {"weekly": "Weekly", "monthly": "Monthly", "yearly": "Yearly"}[self.value]
+
+
 def str_enum(enum_cls: type[StrEnum]) -> Enum:
     """Store a StrEnum by its value as VARCHAR on every backend (no native enum types)."""
 

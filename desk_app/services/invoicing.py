@@ -27,6 +27,7 @@ from desk_app.services.actor import Actor
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.ledger import invoice_applied
+from desk_app.services.package_coverage import coverage_of, covered_line_description
 from desk_app.services.permissions import Permission, require
 
 MAX_QUANTITY = 999
@@ -118,20 +119,27 @@ class InvoicingService:
                 raise Conflict(f"This visit is already on invoice {already.number}.")
             treatment = s.get_one(TreatmentType, appt.treatment_type_id)
             practitioner = s.get_one(Staff, appt.practitioner_id)
-            amounts = line_amounts(treatment.price_cents, 1, treatment.tax_rate_bp)
+            # A visit a package covers is invoiced at the package's per-visit charge (nothing,
+            # or an insurer-friendly "Additional Charge"): the package's invoice holds the money.
+            coverage = coverage_of(s, appt.id)
+            price, description = treatment.price_cents, treatment.name
+            if coverage is not None:
+                price = coverage.sale.additional_charge_cents
+                description = covered_line_description(treatment.name, coverage.sale.name)
+            amounts = line_amounts(price, 1, treatment.tax_rate_bp)
             invoice = self._new_invoice(s, actor, appt.patient_id, appt.location_id)
             s.add(
                 InvoiceLine(
                     invoice_id=invoice.id,
                     position=0,
                     kind=LineKind.APPOINTMENT,
-                    description=treatment.name,
+                    description=description,
                     appointment_id=appt.id,
                     treatment_type_id=treatment.id,
                     practitioner_id=practitioner.id,
                     service_date=appt.starts_at,
                     quantity=1,
-                    unit_price_cents=treatment.price_cents,
+                    unit_price_cents=price,
                     tax_rate_bp=treatment.tax_rate_bp,
                     subtotal_cents=amounts.subtotal_cents,
                     tax_cents=amounts.tax_cents,

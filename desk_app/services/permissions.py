@@ -28,6 +28,9 @@ class Permission(StrEnum):
     MANAGE_CLINIC = "manage clinic settings"
     MANAGE_STAFF = "manage staff"
     VIEW_AUDIT = "view the audit trail"
+    # Administrative/All Billing and higher (every permission but clinic and staff settings).
+    MANAGE_PACKAGES = "set up packages and memberships"
+    VIEW_REPORTS = "view reports"
 
 
 _FRONT_DESK = {

@@ -16,6 +16,10 @@ from desk_app.services.invoicing import InvoicingService
 from desk_app.services.ledger import LedgerService
 from desk_app.services.link_payments import LinkPaymentService
 from desk_app.services.mail import Mailer
+from desk_app.services.memberships import MembershipService
+from desk_app.services.package_plans import PackagePlanService
+from desk_app.services.package_reports import PackageReportService
+from desk_app.services.packages import PackageService
 from desk_app.services.patient_documents import PatientDocumentsService
 from desk_app.services.patients import PatientService
 from desk_app.services.payment_accounts import PaymentAccountService
@@ -47,6 +51,10 @@ class Services:
     billing_notices: BillingNoticeService
     link_payments: LinkPaymentService
     notifications: StaffNotificationService
+    package_plans: PackagePlanService
+    packages: PackageService
+    memberships: MembershipService
+    package_reports: PackageReportService
 
     @classmethod
     def build(
@@ -66,6 +74,7 @@ class Services:
         secrets = secrets or KeyringSecretStore()
         accounts = PaymentAccountService(db, secrets, gateway_factory or StripeGatewayFactory())
         cards = CardService(db, accounts)
+        card_payments = CardPaymentService(db, accounts)
         mail = mailer or Mailer(clock=db.clock)
         return cls(
             db=db,
@@ -80,7 +89,7 @@ class Services:
             mail=mail,
             payment_accounts=accounts,
             cards=cards,
-            card_payments=CardPaymentService(db, accounts),
+            card_payments=card_payments,
             staff=StaffAdminService(db),
             audit_trail=AuditTrailService(db),
             billing_notices=BillingNoticeService(
@@ -88,4 +97,8 @@ class Services:
                 success_url=payment_link_success_url),
             link_payments=LinkPaymentService(db, accounts),
             notifications=StaffNotificationService(db),
+            package_plans=PackagePlanService(db),
+            packages=PackageService(db, card_payments),
+            memberships=MembershipService(db, card_payments),
+            package_reports=PackageReportService(db),
         )

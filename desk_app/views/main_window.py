@@ -12,9 +12,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
+    QMenuBar,
     QProgressBar,
     QSplitter,
     QStackedWidget,
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
 ProfileFactory = Callable[[ViewContext, uuid.UUID], QWidget]
 
 BUSY_DELAY_MS = 300
+#: How often the desk invoices membership periods that have started (one hour).
+MEMBERSHIP_RUN_MS = 60 * 60 * 1000
 LEFT_PANE_WIDTH = 400
 
 
@@ -128,6 +133,14 @@ class MainWindow(QMainWindow):
         )
         self.search.box.setFocus(Qt.FocusReason.OtherFocusReason)
         self.recent.reload()
+        # Memberships: invoice the periods that have started (and charge the cards on file)
+        # at sign-in and every hour after; failed charges are shown in the status bar.
+        self._membership_timer = QTimer(self)
+        self._membership_timer.setInterval(MEMBERSHIP_RUN_MS)
+        self._membership_timer.timeout.connect(self.bill_memberships)
+        if self.ctx.can(Permission.CREATE_INVOICE):
+            self._membership_timer.start()
+            self.bill_memberships()
 
         # The shared desk locks itself after the clinic's idle time (views/idle_lock.py).
         self.lock_screen = LockScreen(ctx.actor, ctx.services.auth.unlock, ctx.tasks, self)
@@ -180,8 +193,65 @@ class MainWindow(QMainWindow):
             clinic_menu = clinic_menu or menus.addMenu("&Clinic")
             self.audit_action = _action(self, "&Audit trail…", self.audit_trail)
             clinic_menu.addAction(self.audit_action)
+        self._build_package_menus(menus)
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
+
+    def _build_package_menus(self, menus: QMenuBar) -> None:
+        """Clinic ▸ Packages & Memberships (Administrative/All Billing and higher), Reports."""
+        self.packages_action: QAction | None = None
+        self.package_reports_action: QAction | None = None
+        if self.ctx.can(Permission.MANAGE_PACKAGES):
+            existing = [a.menu() for a in menus.actions() if a.text() == "&Clinic"]
+            clinic_menu = (existing[0] if existing and isinstance(existing[0], QMenu)
+                           else menus.addMenu("&Clinic"))
+            self.packages_action = _action(self, "Packages && &Memberships…",
+                                           self.package_plans)
+            clinic_menu.addAction(self.packages_action)
+        reports_menu = menus.addMenu("&Reports")
+        if self.ctx.can(Permission.VIEW_REPORTS):
+            self.package_reports_action = _action(self, "Package && Membership &Usage…",
+                                                  self.package_reports)
+            reports_menu.addAction(self.package_reports_action)
+        self.my_day_action = _action(self, "My &day…", self.my_day)
+        reports_menu.addAction(self.my_day_action)
+
+    def package_plans(self) -> QDialog:
+        from desk_app.views.packages.plans_dialog import PlansDialog
+
+        dialog = PlansDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def package_reports(self) -> QDialog:
+        from desk_app.views.packages.reports_dialog import PackageReportsDialog
+
+        dialog = PackageReportsDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def my_day(self) -> QDialog:
+        from desk_app.views.packages.my_day_dialog import MyDayDialog
+
+        dialog = MyDayDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def bill_memberships(self) -> None:
+        services, actor = self.ctx.services, self.ctx.actor
+
+        def work() -> int:
+            services.memberships.run_due(actor)
+            return len(services.memberships.notices(actor))
+
+        # Card charges talk to Stripe: the network pool, never the UI thread.
+        self.ctx.tasks.network(work, self._membership_notices, lambda _e: None, owner=self)
+
+    def _membership_notices(self, count: int) -> None:
+        self.notices_label.setText(
+            "" if count == 0 else f"{count} membership charge{'s' if count != 1 else ''} "
+            "failed: take payment or send a pay-balance link")
+        self.notices_label.setVisible(count > 0)
 
     def _build_status_bar(self) -> None:
         actor = self.ctx.actor
@@ -197,6 +267,10 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
         bar.addWidget(self.user_label, 1)
+        self.notices_label = QLabel("")
+        self.notices_label.setStyleSheet("color: #b42318;")
+        self.notices_label.setVisible(False)
+        bar.addPermanentWidget(self.notices_label)
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
         # Billing notices: paid links are polled for; the bell lists who was notified.

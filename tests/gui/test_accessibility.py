@@ -136,3 +136,46 @@ def test_main_window_notification_bell_is_named(window: MainWindow) -> None:
     bell = find(window, QToolButton, window.bell.text())
     assert bell.accessibleName().endswith("Notifications") or "Notifications (" in bell.text()
     assert_all_named(window)
+
+
+def test_package_windows_and_dialogs(qtbot: QtBot, owner_ctx: ViewContext) -> None:
+    """Packages & Memberships settings (a membership's form too), the reports, My day, and
+    the profile's Packages tab with each of its dialogs."""
+    from datetime import UTC, date, datetime
+
+    from desk_app.models.enums import PlanKind, Recurrence
+    from desk_app.services.package_plans import EligibleItem, PlanInput
+    from desk_app.services.package_terms import SaleStatus, Usage
+    from desk_app.services.packages import PackageOption, SaleRow
+    from desk_app.views.packages.my_day_dialog import MyDayDialog
+    from desk_app.views.packages.plan_form import PlanDialog
+    from desk_app.views.packages.plans_dialog import PlansDialog
+    from desk_app.views.packages.reports_dialog import PackageReportsDialog
+    from desk_app.views.profile.package_dialogs import (
+        ExpiryDialog,
+        PackageRefundDialog,
+        UsePackageDialog,
+    )
+
+    services, actor = owner_ctx.services, owner_ctx.actor
+    options = services.appointments.booking_options(actor)
+    plan_id = services.package_plans.create(actor, PlanInput(
+        "Club", 5000, [EligibleItem(options.treatments[0].id)], uses=None,
+        kind=PlanKind.MEMBERSHIP, recurrence=Recurrence.MONTHLY))
+    plan = services.package_plans.plan(actor, plan_id)
+    sale = SaleRow(plan_id, actor.staff_id, "Maddy", "Club", PlanKind.MEMBERSHIP, plan_id,
+                   "DESK1-00001", datetime(2026, 11, 21, tzinfo=UTC), 5000, 5000,
+                   Usage(1, None, date(2026, 12, 20)),
+                   SaleStatus.ACTIVE, False, 0)
+    dialogs = [
+        PlansDialog(owner_ctx), PackageReportsDialog(owner_ctx), MyDayDialog(owner_ctx),
+        PlanDialog(PlanKind.MEMBERSHIP, options.treatments, "CAD", plan),
+        PackageRefundDialog(sale, 0, 5000, "CAD"), ExpiryDialog(sale),
+        UsePackageDialog("Massage on Tue", [PackageOption(plan_id, "Club", "1 used", "", False),
+                                            PackageOption(plan_id, "Old", "", "expired", False)]),
+    ]
+    for dialog in dialogs:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        wait_idle(qtbot, owner_ctx)
+        assert_all_named(dialog)

@@ -288,7 +288,12 @@ def test_clinic_settings_are_offered_to_full_access_only(
     owners = MainWindow(owner_ctx)
     qtbot.addWidget(owners)
     assert owners.settings_action is not None
-    assert [a.text() for a in owners.menuBar().actions()] == ["&File", "&Clinic", "&Help"]
+    assert [a.text() for a in owners.menuBar().actions()] == [
+        "&File", "&Clinic", "&Reports", "&Help"]
+    # Packages & Memberships sit in the Clinic menu for Administrative/All Billing and up;
+    # the front desk gets Reports ▸ My day only.
+    assert owners.packages_action is not None and window.packages_action is None
+    assert window.package_reports_action is None and owners.package_reports_action is not None
     wait_idle(qtbot, owner_ctx)
 
 

@@ -6,18 +6,21 @@ import uuid
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QTableView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QTableView, QVBoxLayout, QWidget
 
 from desk_app.models.enums import AppointmentStatus
 from desk_app.models.money import format_money
 from desk_app.services.appointments import AppointmentRow, BookingOptions, PatientAppointments
 from desk_app.services.clock import to_clinic_time
+from desk_app.services.documents.pdf_document import PdfDocument
 from desk_app.services.invoicing import InvoiceCreated
+from desk_app.services.packages import VisitCoverage
 from desk_app.services.permissions import Permission
 from desk_app.views.profile.appointment_models import AppointmentsModel
 from desk_app.views.profile.book_appointment_dialog import BookAppointmentDialog, BookingRequest
 from desk_app.views.profile.failures import message_for
 from desk_app.views.profile.formats import clock_text, day_text
+from desk_app.views.profile.package_visit_panel import PackageVisitPanel
 from desk_app.views.profile.tab_parts import TableTab, action_button, allow
 from desk_app.views.profile.table_view import profile_table, select_id, selected_row
 from desk_app.views.view_context import ViewContext
@@ -91,6 +94,15 @@ class AppointmentsTab(TableTab):
         self.lay_out(
             buttons, [("Upcoming", self.upcoming_table, 2), ("History", self.history_table, 3)]
         )
+        # Billing info of the selected visit: the package paying for it (views/profile/
+        # package_visit_panel.py).
+        self.package_panel = PackageVisitPanel(ctx, self)
+        self.package_panel.changed.connect(self._package_changed)
+        self.package_panel.failed.connect(self.banner.show_error)
+        self.package_panel.receipt_ready.connect(self._show_package_receipt)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, self.package_panel)
         self._update_actions()
 
     # ----- loading -------------------------------------------------------------------------
@@ -148,6 +160,12 @@ class AppointmentsTab(TableTab):
 
     def _update_actions(self) -> None:
         chosen = self.selected_appointment()
+        panel = getattr(self, "package_panel", None)
+        if panel is not None and (chosen.id if chosen else None) != panel.appointment_id:
+            label = (f"{chosen.treatment} on {chosen.starts_at:%a} "
+                     f"{day_text(chosen.starts_at.date())} at {clock_text(chosen.starts_at)}"
+                     if chosen else "")
+            panel.show_for(chosen.id if chosen else None, label)
         may_book = self.ctx.can(Permission.BOOK_APPOINTMENTS)
         may_invoice = self.ctx.can(Permission.CREATE_INVOICE)
         pick = "Select an appointment first."
@@ -199,11 +217,14 @@ class AppointmentsTab(TableTab):
 
         def done(appointment_id: uuid.UUID) -> None:
             self._select_after_load = appointment_id
-            self.banner.show_success(
+            booked = (
                 f"Booked {what} with {who} on {when:%a} {day_text(when.date())} "
                 f"at {clock_text(when)}."
             )
+            self.banner.show_success(booked)
             self.reload()
+            if self.ctx.can(Permission.CREATE_INVOICE):
+                self._auto_select_package(appointment_id, booked)
 
         self.submit(
             dialog,
@@ -217,6 +238,22 @@ class AppointmentsTab(TableTab):
             ),
             done,
         )
+
+    def _auto_select_package(self, appointment_id: uuid.UUID, booked: str) -> None:
+        """A package set to auto-select pays for the new visit when it can (Billing info)."""
+        actor, packages = self.ctx.actor, self.ctx.services.packages
+
+        def done(cover: VisitCoverage) -> None:
+            if cover.sale_id is not None:
+                self.banner.show_success(
+                    f"{booked} {cover.package_name} pays for it (auto-selected): "
+                    f"{cover.usage_text}."
+                )
+                self.package_panel.show_for(None)
+                self.reload()
+
+        self.ctx.tasks.db(lambda: packages.auto_redeem(actor, appointment_id), done,
+                          lambda e: self.banner.show_error(message_for(e)), owner=self)
 
     def set_status(self, status: AppointmentStatus) -> None:
         chosen = self.selected_appointment()
@@ -258,6 +295,16 @@ class AppointmentsTab(TableTab):
             self._refused,
             owner=self,
         )
+
+    def _package_changed(self, message: str) -> None:
+        self.banner.show_success(message)
+        self.reload()
+        self.invoiced.emit(None)  # a removed package may have deleted the visit's invoice
+
+    def _show_package_receipt(self, document: PdfDocument) -> None:
+        from desk_app.views.profile.document_dialog import DocumentDialog
+
+        DocumentDialog(self.ctx, document, self.patient_id, self).open()
 
     def _refused(self, error: BaseException) -> None:
         self.banner.show_error(message_for(error))

@@ -22,6 +22,7 @@ from desk_app.views.profile.failures import message_for
 from desk_app.views.profile.header import ProfileHeader
 from desk_app.views.profile.invoice_link_action import install_invoice_link_menu
 from desk_app.views.profile.notices_tab import NoticesTab
+from desk_app.views.profile.packages_tab import PackagesTab
 from desk_app.views.profile.receipts_tab import ReceiptsTab
 from desk_app.views.profile.status_banner import StatusBanner
 from desk_app.views.view_context import ViewContext
@@ -66,6 +67,7 @@ class ProfileView(QWidget):
         self.receipts = ReceiptsTab(ctx, patient_id)
         self.cards = CardsTab(ctx, patient_id)
         self.appointments = AppointmentsTab(ctx, patient_id)
+        self.packages = PackagesTab(ctx, patient_id)
         self.contact = ContactTab(ctx, patient_id, today)
         self.tabs = QTabWidget()
         a11y.name(self.tabs, "Profile sections")
@@ -76,6 +78,7 @@ class ProfileView(QWidget):
         self.tabs.addTab(self.receipts, "Receipts")
         self.tabs.addTab(self.cards, "Cards && charges")  # "&&": a literal &, not a mnemonic
         self.tabs.addTab(self.appointments, "Appointments")
+        self.tabs.addTab(self.packages, "Packages")
         self.tabs.addTab(self.contact, "Contact info")
 
         layout = QVBoxLayout(self)
@@ -100,6 +103,8 @@ class ProfileView(QWidget):
         self.cards.pay_link_requested.connect(self.offer_pay_link)
         install_invoice_link_menu(self.billing, lambda _row: self.notices.reload())
         self.appointments.invoiced.connect(self._visit_invoiced)
+        self.packages.balance_changed.connect(lambda: self.billing.money_changed())
+        self.billing.balance_changed.connect(self.packages.reload)
         self.contact.saved.connect(self._details_loaded)
         self.contact.stale.connect(lambda: self._load_details(force=True))
         self.reload()
@@ -113,6 +118,7 @@ class ProfileView(QWidget):
         self._load_details()
         self.billing.reload()
         self.appointments.mark_stale()
+        self.packages.reload()
         self.receipts.mark_stale()
         self.cards.reload()
         self.notices.reload()
@@ -150,7 +156,8 @@ class ProfileView(QWidget):
         self.details = details
         self.banner.clear_message()
         self.header.set_details(details, self._today())
-        for tab in (self.billing, self.appointments, self.receipts, self.cards, self.notices):
+        for tab in (self.billing, self.appointments, self.receipts, self.cards, self.notices,
+                    self.packages):
             tab.patient_name = details.display_name
         self.contact.set_details(details, force=force)
         self.title_changed.emit(details.display_name)
@@ -161,8 +168,9 @@ class ProfileView(QWidget):
     def _summary_loaded(self, summary: BillingSummary) -> None:
         self.header.set_balance(summary.balance)
 
-    def _visit_invoiced(self, created: InvoiceCreated) -> None:
-        self.billing.money_changed(select=created.invoice_id)
+    def _visit_invoiced(self, created: InvoiceCreated | None) -> None:
+        self.billing.money_changed(select=created.invoice_id if created else None)
+        self.packages.reload()
 
     def _today(self) -> date:
         return clinic_today(self.ctx.services.db.clock, self.ctx.clinic.time_zone)

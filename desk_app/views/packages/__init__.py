@@ -1,0 +1,1 @@
+"""Packages & Memberships settings, package reports and "My day"."""
