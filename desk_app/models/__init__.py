@@ -22,6 +22,14 @@ from desk_app.models.enums import (
 from desk_app.models.money import AmountError, Money, format_money, parse_money
 from desk_app.models.patient import Patient, PatientSearchToken
 from desk_app.models.staff import Staff
+from desk_app.models.sync import (
+    SyncChangeLog,
+    SyncConflict,
+    SyncMeta,
+    SyncOutbox,
+    SyncPushReceipt,
+    SyncState,
+)
 
 __all__ = [
     "AccountMode",
@@ -56,6 +64,12 @@ __all__ = [
     "Role",
     "Staff",
     "StripeCustomer",
+    "SyncChangeLog",
+    "SyncConflict",
+    "SyncMeta",
+    "SyncOutbox",
+    "SyncPushReceipt",
+    "SyncState",
     "TreatmentType",
     "format_money",
     "new_id",

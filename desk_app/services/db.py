@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: The newest migration (desk_app/migrations/versions). A database at this revision is opened
 #: without importing Alembic (about 0.12 s of every start); tests/test_migrations.py checks
 #: it is Alembic's head, so a new migration cannot be left out.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0007"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_CACHE_KIB = 64 * 1024  # page cache per SQLite connection
@@ -159,15 +159,22 @@ class Database:
         *,
         run_migrations: bool = True,
         echo: bool = False,
+        capture_changes: bool = False,
     ) -> None:
         self.url = url
         self.clock: Clock = clock or SystemClock()
         self.engine = make_engine(url, echo=echo)
         if run_migrations and not schema_is_current(self.engine):
             migrate(self.engine)
-        self._factory = sessionmaker(
-            self.engine, expire_on_commit=False, info={"clock": self.clock}
-        )
+        #: A workstation cache that syncs: every change to a synced table also goes to the
+        #: outbox in the same transaction (services/sync/outbox.py).
+        self.capture_changes = capture_changes
+        info: dict[str, Any] = {"clock": self.clock}
+        if capture_changes:
+            from desk_app.services.sync import outbox
+
+            info[outbox.CAPTURE_KEY] = True
+        self._factory = sessionmaker(self.engine, expire_on_commit=False, info=info)
 
     @property
     def dialect(self) -> str:
