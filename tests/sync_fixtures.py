@@ -8,6 +8,7 @@ TEMPLATE`` and file copies): a ``SyncWorld`` with ``central`` and ``desks``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -136,13 +137,20 @@ def _empty_cache(factory: pytest.TempPathFactory) -> Path:
 def world(synced_templates: Templates, pg_cluster: PgCluster, tmp_path: Path,
           clock: FixedClock) -> Iterator[SyncWorld]:
     """Central and DESK1..DESK3, in sync, with three patients; each test its own copies."""
+    with make_world(synced_templates, pg_cluster, tmp_path, clock) as made:
+        yield made
+
+
+@contextlib.contextmanager
+def make_world(synced_templates: Templates, pg_cluster: PgCluster, tmp_path: Path,
+               clock: FixedClock, **client_options: int) -> Iterator[SyncWorld]:
     name = f"sync_{uuid.uuid4().hex[:10]}"
     url = pg_cluster.create_database(name, template=synced_templates.central)
     world = SyncWorld(url, tmp=tmp_path)
     for desk_name, template in synced_templates.caches.items():
         path = tmp_path / f"{desk_name}.sqlite3"
         shutil.copyfile(template, path)
-        world.desks.append(open_desk(desk_name, path, url, clock))
+        world.desks.append(open_desk(desk_name, path, url, clock, **client_options))
     try:
         yield world
     finally:

@@ -254,8 +254,9 @@ def apply_push(conn: Connection, batch_id: uuid.UUID, workstation: str,
     """Apply one batch in the caller's (short) central transaction."""
     done = conn.execute(pg_insert(SyncPushReceipt).values(
         batch_id=batch_id, workstation=workstation, pushed_at=now, changes=0)
-        .on_conflict_do_nothing(index_elements=["batch_id"]))
-    if done.rowcount == 0:
+        .on_conflict_do_nothing(index_elements=["batch_id"])
+        .returning(SyncPushReceipt.batch_id)).first()
+    if done is None:
         return PushOutcome(replayed=True)
     push = _Push(conn, workstation, now)
     by_table: dict[str, list[RowChange]] = defaultdict(list)
