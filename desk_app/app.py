@@ -37,6 +37,7 @@ class AppContext:
         return existing_clinic_id(self.services.db) is not None
 
     def close(self) -> None:
+        self.services.sync.dispose()
         self.services.db.dispose()
 
 
@@ -68,7 +69,9 @@ def open_context(
         config = Config(database_url=f"sqlite:///{demo_database_path()}", demo=True)
     else:
         config = config or load_config() or Config()
-    db = Database(config.sqlalchemy_url(), clock)
+    # With a central database, the local database is this workstation's cache: every change
+    # is also written to the sync outbox (docs/SYNC.md).
+    db = Database(config.sqlalchemy_url(), clock, capture_changes=config.central is not None)
     log.info("opened database (%s), schema %s", db.dialect, db.schema_revision())
     # Card payments: the real stripe SDK against api.stripe.com, each payment account's secret
     # key from this computer's OS keyring. (The demo clinic has no payment account.)
@@ -77,6 +80,8 @@ def open_context(
         mailer=mailer_for(config.smtp, clock),
         gateway_factory=StripeGatewayFactory(),
         secrets=KeyringSecretStore(),
+        central=config.central,
+        workstation=DEMO_WORKSTATION if demo else config.workstation,
     )
     ctx = AppContext(config=config, services=services, clock=clock, demo=demo)
     if demo and not ctx.has_clinic():

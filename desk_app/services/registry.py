@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from desk_app.services.appointments import AppointmentService
 from desk_app.services.auth import AuthService
@@ -19,6 +20,11 @@ from desk_app.services.payment_accounts import PaymentAccountService
 from desk_app.services.receipts import ReceiptsService
 from desk_app.services.secret_store import KeyringSecretStore, SecretStore
 from desk_app.services.stripe_gateway import GatewayFactory, StripeGatewayFactory
+from desk_app.services.sync.conflicts import ConflictLogService
+from desk_app.services.sync.service import SyncService
+
+if TYPE_CHECKING:
+    from desk_app.config import CentralConfig
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class Services:
     payment_accounts: PaymentAccountService
     cards: CardService
     card_payments: CardPaymentService
+    sync: SyncService
+    conflicts: ConflictLogService
 
     @classmethod
     def build(
@@ -45,13 +53,20 @@ class Services:
         gateway_factory: GatewayFactory | None = None,
         secrets: SecretStore | None = None,
         mailer: Mailer | None = None,
+        central: CentralConfig | None = None,
+        workstation: str = "DESK1",
     ) -> Services:
         """``gateway_factory`` makes the Stripe gateway of an account from its secret key
         (tests point it at localstripe); ``secrets`` is the OS keyring by default; ``mailer``
-        sends email (by default none is configured: emails go to the outbox)."""
+        sends email (by default none is configured: emails go to the outbox); ``central`` is the
+        central database this cache syncs with (None: standalone)."""
+        secrets = secrets or KeyringSecretStore()
         accounts = PaymentAccountService(
-            db, secrets or KeyringSecretStore(), gateway_factory or StripeGatewayFactory()
+            db, secrets, gateway_factory or StripeGatewayFactory()
         )
+        card_payments = CardPaymentService(db, accounts)
+        if central is not None:
+            card_payments.reconcile_only_workstation = workstation
         return cls(
             db=db,
             auth=AuthService(db),
@@ -65,5 +80,7 @@ class Services:
             mail=mailer or Mailer(clock=db.clock),
             payment_accounts=accounts,
             cards=CardService(db, accounts),
-            card_payments=CardPaymentService(db, accounts),
+            card_payments=card_payments,
+            sync=SyncService(db, central, workstation, secrets),
+            conflicts=ConflictLogService(db),
         )

@@ -28,7 +28,7 @@ def snapshot(engine: Any) -> dict[str, set[tuple[Any, ...]]]:
 def _norm(value: Any) -> Any:
     if isinstance(value, memoryview):
         return bytes(value)
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):
+    if hasattr(value, "value") and isinstance(value.value, str):
         return value.value
     return value
 

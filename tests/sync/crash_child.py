@@ -1,7 +1,7 @@
 """A workstation process for the sync crash tests (tests/sync/test_sync_faults.py).
 
-    python -m tests.sync.crash_child push  <json>  # a cash payment, then dies after central
-                                                   # committed the push, before the outbox is cleared
+    python -m tests.sync.crash_child push  <json>  # a cash payment; dies after central
+                                                   # committed, before the outbox is cleared
     python -m tests.sync.crash_child apply <json>  # pulls, dies inside the local apply
 
 <json> holds the cache path, the central URL, the workstation, the patient and the amount.

@@ -30,7 +30,7 @@ def _patient_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
     ids = [r["id"] for r in rows]
     for part in chunks(ids):
         conn.execute(delete(PatientSearchToken).where(PatientSearchToken.patient_id.in_(part)))
-    tokens = []
+    tokens: list[dict[str, Any]] = []
     for r in rows:
         fields = PatientSearchFields(
             legal_first_name=r["legal_first_name"], legal_last_name=r["legal_last_name"],
@@ -75,7 +75,8 @@ def apply_rows(conn: Connection, rows: dict[str, dict[str, dict[str, Any]]],
         table_rows = rows.get(table.name)
         if not table_rows:
             continue
-        whole, partial = [], []
+        whole: list[tuple[dict[str, Any], set[str]]] = []
+        partial: list[tuple[dict[str, Any], set[str]]] = []
         for key, values in table_rows.items():
             fields, is_deleted = pending.get((table.name, key), (set(), False))
             if is_deleted:

@@ -53,8 +53,8 @@ from desk_app.services.sync.tables import (
 
 CURRENT_TXID = "pg_current_xact_id()::text::bigint"
 SNAPSHOT_XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-CHANGE_LOG = SyncChangeLog.__table__
-CONFLICT = SyncConflict.__table__
+CHANGE_LOG: Table = SyncChangeLog.__table__  # type: ignore[assignment]
+CONFLICT: Table = SyncConflict.__table__  # type: ignore[assignment]
 
 
 # -- schema and epoch -------------------------------------------------------------------------
@@ -174,14 +174,14 @@ class _Push:
         statement = pg_insert(table).on_conflict_do_nothing(index_elements=pk)
         try:
             with self.conn.begin_nested():
-                self.conn.execute(statement, [c.row for c in changes])
+                self.conn.execute(statement, [c.row for c in changes if c.row is not None])
         except IntegrityError:
             # One of them breaks a rule central keeps (a unique Stripe id recorded on two
             # desks, ...): insert one by one and refuse only the offenders, visibly.
             for change in changes:
                 try:
                     with self.conn.begin_nested():
-                        self.conn.execute(statement, [change.row])
+                        self.conn.execute(statement, [change.row or {}])
                 except IntegrityError as exc:
                     self.reject(table, change, exc)
                     continue

@@ -35,12 +35,12 @@ def _capture(session: Session, _context: UOWTransaction) -> None:
     entries: list[Entry] = []
     for obj in session.new:
         table = inspect(obj).mapper.local_table
-        if is_synced(table.name):  # type: ignore[attr-defined]
-            entries.append((table.name, row_key(table, obj), "insert", {}))  # type: ignore
+        if is_synced(table.name):
+            entries.append((table.name, row_key(table, obj), "insert", {}))
     for obj in session.dirty:
         state = inspect(obj)
         table = state.mapper.local_table
-        if not is_synced(table.name) or not session.is_modified(obj):  # type: ignore
+        if not is_synced(table.name) or not session.is_modified(obj):
             continue
         base: dict[str, Any] = {}
         for prop in state.mapper.column_attrs:
@@ -52,11 +52,11 @@ def _capture(session: Session, _context: UOWTransaction) -> None:
                 old = history.deleted[0] if history.deleted else None
                 base[column.name] = encode_value(column, old)
         if base:
-            entries.append((table.name, row_key(table, obj), "update", base))  # type: ignore
+            entries.append((table.name, row_key(table, obj), "update", base))
     for obj in session.deleted:
         table = inspect(obj).mapper.local_table
-        if is_synced(table.name):  # type: ignore[attr-defined]
-            entries.append((table.name, row_key(table, obj), "delete", {}))  # type: ignore
+        if is_synced(table.name):
+            entries.append((table.name, row_key(table, obj), "delete", {}))
     if entries:
         clock: Clock = session.info.get("clock") or SystemClock()
         record_changes(session.connection(), entries, clock)
