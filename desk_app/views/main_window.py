@@ -29,6 +29,7 @@ from desk_app.views.forms import push_button
 from desk_app.views.new_patient_dialog import NewPatientDialog
 from desk_app.views.patient_search import PatientSearch
 from desk_app.views.recent_patients import RecentPatients
+from desk_app.views.sync_status import install_sync_ui
 from desk_app.views.theme import app_icon
 from desk_app.views.view_context import ViewContext
 
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        self.sync_status = install_sync_ui(self)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.search.focus_search)
         self.search.box.setFocus(Qt.FocusReason.OtherFocusReason)
         self.recent.reload()

@@ -220,8 +220,8 @@ class _Push:
                 self.conflict(kind="field", table=table.name, key=change.key, field=name,
                               kept=now_central, lost=new,
                               kept_by=self.last_writer(table.name, change.key),
-                              summary=f"{table.name}.{name} was changed on two desks; "
-                                      "the value that reached central first was kept.")
+                              summary="Both desks changed it; the first to reach central "
+                                      "was kept.")
         if values:
             if "version" in table.c:
                 values["version"] = int(current["version"]) + 1

@@ -25,4 +25,4 @@ def put(conn: Connection, key: str, value: str) -> None:
 
 
 def get_all(conn: Connection) -> dict[str, str]:
-    return {k: v for k, v in conn.execute(select(SyncState.key, SyncState.value)).tuples()}
+    return {k: v for k, v in conn.execute(select(SyncState.key, SyncState.value))}
