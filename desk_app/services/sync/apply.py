@@ -165,3 +165,43 @@ def write_outbox_reupload(conn: Connection, now: Any) -> int:
             conn.execute(insert(SyncOutbox), entries)
             count += len(entries)
     return count
+
+
+def remove_rows(conn: Connection, rows: list[tuple[str, str]]) -> int:
+    """Take rows central refused out of this cache, with the local rows that refer to them
+    (central refuses those too: their parent is missing). The refused values are in the
+    conflict log, so the caches converge on central and nothing disappears unseen."""
+    doomed: dict[str, set[str]] = defaultdict(set)
+    todo = list(rows)
+    while todo:
+        name, key = todo.pop()
+        if key in doomed[name]:
+            continue
+        doomed[name].add(key)
+        table = synced_table(name)
+        if len(table.primary_key.columns) != 1:
+            continue
+        for child in synced_tables():
+            for fk in child.foreign_key_constraints:
+                if len(fk.columns) != 1 or fk.referred_table.name != name:
+                    continue
+                column = next(iter(fk.columns))
+                pk = child.primary_key.columns[0]
+                for (child_key,) in conn.execute(
+                        select(pk).where(column == key_values_of(table, key))):
+                    todo.append((child.name, str(child_key)))
+    count = 0
+    for table in reversed(synced_tables()):
+        keys = doomed.get(table.name)
+        if keys:
+            for part in chunks(sorted(keys)):
+                count += conn.execute(delete(table).where(key_filter(table, part))).rowcount
+                conn.execute(delete(SyncOutbox).where(SyncOutbox.table_name == table.name,
+                                                      SyncOutbox.row_key.in_(part)))
+    return count
+
+
+def key_values_of(table: Table, key: str) -> Any:
+    from desk_app.services.sync.tables import key_values
+
+    return key_values(table, key)[0]

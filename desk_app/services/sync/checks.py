@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from desk_app.models.billing import Allocation, Invoice, Payment, Refund
+from desk_app.models.clinic import Clinic
 from desk_app.models.money import format_money
 
 
@@ -42,6 +43,15 @@ def _ids(keys: set[str]) -> list[uuid.UUID]:
     return [uuid.UUID(k) for k in keys]
 
 
+def _total(conn: Connection, query: object) -> int:
+    # SUM of a bigint is numeric on PostgreSQL: back to integer cents.
+    return int(conn.scalar(query) or 0)  # type: ignore[call-overload]
+
+
+def _currency(conn: Connection) -> str:
+    return str(conn.scalar(select(Clinic.currency).limit(1)) or "USD")
+
+
 @register
 def payments_not_over_applied(conn: Connection, touched: dict[str, set[str]]) -> list[Flag]:
     """A payment's allocations plus refunds must not exceed it (credit spent on two desks)."""
@@ -61,15 +71,15 @@ def payments_not_over_applied(conn: Connection, touched: dict[str, set[str]]) ->
                             .order_by(Payment.id).with_for_update()).all()
     flags = []
     for payment_id, amount in payments:
-        applied = conn.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
-                              .where(Allocation.payment_id == payment_id)) or 0
-        refunded = conn.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0))
-                               .where(Refund.payment_id == payment_id)) or 0
+        applied = _total(conn, select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                         .where(Allocation.payment_id == payment_id))
+        refunded = _total(conn, select(func.coalesce(func.sum(Refund.amount_cents), 0))
+                          .where(Refund.payment_id == payment_id))
         if applied + refunded > amount:
             over = applied + refunded - amount
             flags.append(Flag("payment", str(payment_id),
-                              f"Payment of {format_money(amount, 'USD')} is applied or refunded "
-                              f"{format_money(over, 'USD')} more than it holds (desks used the "
+                              f"Payment of {format_money(amount, _currency(conn))} is applied or refunded "
+                              f"{format_money(over, _currency(conn))} more than it holds (desks used the "
                               "same credit while offline). Unapply the extra."))
     return flags
 
@@ -86,11 +96,11 @@ def invoices_not_over_paid(conn: Connection, touched: dict[str, set[str]]) -> li
     for invoice_id, total, workstation, seq in conn.execute(
             select(Invoice.id, Invoice.total_cents, Invoice.workstation, Invoice.seq)
             .where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id).with_for_update()):
-        paid = conn.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
-                           .where(Allocation.invoice_id == invoice_id)) or 0
+        paid = _total(conn, select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                      .where(Allocation.invoice_id == invoice_id))
         if paid > total:
             flags.append(Flag("invoice", str(invoice_id),
                               f"Invoice {workstation}-{seq:05d} received "
-                              f"{format_money(paid - total, 'USD')} more than its total "
+                              f"{format_money(paid - total, _currency(conn))} more than its total "
                               "(paid on two desks while offline). Unapply the extra."))
     return flags

@@ -20,7 +20,12 @@ from sqlalchemy import Connection, Engine, delete, func, select, text, tuple_, u
 from desk_app.models.sync import SyncChangeLog, SyncOutbox
 from desk_app.services.db import Database
 from desk_app.services.sync import central, state
-from desk_app.services.sync.apply import apply_rows, missing_parents, write_outbox_reupload
+from desk_app.services.sync.apply import (
+    apply_rows,
+    missing_parents,
+    remove_rows,
+    write_outbox_reupload,
+)
 from desk_app.services.sync.changes import (
     Cursor,
     EpochChanged,
@@ -199,6 +204,9 @@ class SyncClient:
             self.after_central_commit(batch_id)
         with self.local.engine.begin() as conn:
             conn.execute(delete(SyncOutbox).where(SyncOutbox.batch_id == batch_id))
+            if outcome.rejected:
+                conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                remove_rows(conn, outcome.rejected)
         if outcome.rejected:
             log.warning("central refused %d rows (see the conflict log)", len(outcome.rejected))
         return outcome
