@@ -77,10 +77,11 @@ def payments_not_over_applied(conn: Connection, touched: dict[str, set[str]]) ->
                           .where(Refund.payment_id == payment_id))
         if applied + refunded > amount:
             over = applied + refunded - amount
+            money = _currency(conn)
             flags.append(Flag("payment", str(payment_id),
-                              f"Payment of {format_money(amount, _currency(conn))} is applied or refunded "
-                              f"{format_money(over, _currency(conn))} more than it holds (desks used the "
-                              "same credit while offline). Unapply the extra."))
+                              f"Payment of {format_money(amount, money)} is applied or "
+                              f"refunded {format_money(over, money)} more than it holds (desks "
+                              "used the same credit while offline). Unapply the extra."))
     return flags
 
 
@@ -99,8 +100,9 @@ def invoices_not_over_paid(conn: Connection, touched: dict[str, set[str]]) -> li
         paid = _total(conn, select(func.coalesce(func.sum(Allocation.amount_cents), 0))
                       .where(Allocation.invoice_id == invoice_id))
         if paid > total:
+            extra = format_money(paid - total, _currency(conn))
             flags.append(Flag("invoice", str(invoice_id),
-                              f"Invoice {workstation}-{seq:05d} received "
-                              f"{format_money(paid - total, _currency(conn))} more than its total "
+                              f"Invoice {workstation}-{seq:05d} received {extra} more than its "
+                              "total "
                               "(paid on two desks while offline). Unapply the extra."))
     return flags
