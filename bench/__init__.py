@@ -10,6 +10,10 @@ bench/results/<name>.json.
 - cold_start    process start to a painted main window vs a bare PySide6 window
 - memory        peak RSS of a process searching and opening profiles on 100k patients
 - seed          `desk-app seed --patients 100000` wall time and file size
+- sync          push 10,000 changes and pull 100,000 rows vs raw psycopg / sqlite3
+- bootstrap     a new workstation copies the 100k-patient clinic from central (goal < 60 s)
 """
 
-BENCHMARKS = ("search", "profile_open", "cold_start", "memory", "seed", "receipts")
+BENCHMARKS = (
+    "search", "profile_open", "cold_start", "memory", "seed", "receipts", "sync", "bootstrap",
+)

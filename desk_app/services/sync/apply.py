@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
@@ -49,6 +50,8 @@ def pending_changes(conn: Connection, keys: dict[str, set[str]]) -> dict[tuple[s
                                                                          tuple[set[str], bool]]:
     """Rows of ``keys`` with changes waiting: their changed fields, and whether deleted."""
     pending: dict[tuple[str, str], tuple[set[str], bool]] = {}
+    if conn.scalar(select(SyncOutbox.seq).limit(1)) is None:
+        return pending  # nothing waits (a bootstrap, a desk that is all caught up)
     for table, wanted in keys.items():
         for part in chunks(sorted(wanted)):
             for key, op, base in conn.execute(
@@ -102,6 +105,12 @@ def apply_rows(conn: Connection, rows: dict[str, dict[str, dict[str, Any]]],
 
 def _upsert(conn: Connection, table: Table, values: list[dict[str, Any]],
             keep: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """INSERT ... ON CONFLICT DO UPDATE of every column but ``keep``, as one executemany.
+
+    The statement is compiled once and the values converted with the columns' own bind
+    processors straight into the driver's executemany: a bootstrap writes millions of rows,
+    and SQLAlchemy's per-row parameter handling would be most of its time.
+    """
     if not values:
         return
     pk = [c.name for c in table.primary_key.columns]
@@ -112,42 +121,52 @@ def _upsert(conn: Connection, table: Table, values: list[dict[str, Any]],
         statement = statement.on_conflict_do_update(index_elements=pk, set_=take)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=pk)
-    for part in chunks(values, 2000):
-        conn.execute(statement, list(part))
+    columns = list(table.columns)
+    compiled = statement.compile(dialect=conn.dialect, column_keys=[c.name for c in columns])
+    order = compiled.positiontup or []
+    processors = {c.name: c.type._cached_bind_processor(conn.dialect) for c in columns}
+    plan = [(name, processors.get(name)) for name in order]
+    rows = [tuple(proc(v[name]) if proc else v[name] for name, proc in plan) for v in values]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(str(compiled), rows)
+    finally:
+        cursor.close()
 
 
 def missing_parents(conn: Connection, rows: dict[str, dict[str, dict[str, Any]]]
                     ) -> dict[str, set[str]]:
     """Parent rows the incoming rows refer to that neither the cache nor the batch holds."""
-    wanted: dict[str, set[str]] = defaultdict(set)
+    wanted: dict[str, set[Any]] = defaultdict(set)
     for name, table_rows in rows.items():
+        if not table_rows:
+            continue
         table = synced_table(name)
         for fk in table.foreign_key_constraints:
-            if len(fk.columns) != 1:
+            if len(fk.columns) != 1 or fk.referred_table.name not in _synced_names():
                 continue
-            parent = fk.referred_table
-            if parent.name not in _synced_names():
-                continue
-            column = next(iter(fk.columns))
-            have = rows.get(parent.name, {})
-            for values in table_rows.values():
-                ref = values.get(column.name)
-                if ref is not None and str(ref) not in have:
-                    wanted[parent.name].add(str(ref))
+            column = next(iter(fk.columns)).name
+            wanted[fk.referred_table.name].update(
+                v[column] for v in table_rows.values() if v[column] is not None)
     missing: dict[str, set[str]] = {}
-    for name, keys in wanted.items():
+    for name, refs in wanted.items():
         table = synced_table(name)
-        present: set[str] = set()
-        for part in chunks(sorted(keys)):
-            present |= {str(k) for k in conn.scalars(
-                select(table.primary_key.columns[0]).where(key_filter(table, part)))}
-        if keys - present:
-            missing[name] = keys - present
+        pk = table.primary_key.columns[0]
+        have = {v[pk.name] for v in rows.get(name, {}).values()}
+        refs -= have
+        if not refs:
+            continue
+        present: set[Any] = set()
+        for part in chunks(list(refs), 900):
+            present.update(conn.scalars(select(pk).where(pk.in_(part))))
+        if refs - present:
+            missing[name] = {str(r) for r in refs - present}
     return missing
 
 
-def _synced_names() -> set[str]:
-    return {t.name for t in synced_tables()}
+@cache
+def _synced_names() -> frozenset[str]:
+    return frozenset(t.name for t in synced_tables())
 
 
 def write_outbox_reupload(conn: Connection, now: Any) -> int:

@@ -68,13 +68,22 @@ def is_synced(name: str) -> bool:
 
 
 def key_columns(table: Table) -> Sequence[Column[Any]]:
-    return list(table.primary_key.columns)
+    return _key_columns(table.name, table)
+
+
+@cache
+def _key_columns(_name: str, table: Table) -> tuple[Column[Any], ...]:
+    return tuple(table.primary_key.columns)
 
 
 def row_key(table: Table, values: Any) -> str:
     """A row's key as text: the UUID for a one-column key, a JSON list otherwise."""
     cols = key_columns(table)
     if len(cols) == 1:
+        if isinstance(values, dict):
+            only = values[cols[0].name]
+            if isinstance(only, uuid.UUID):
+                return str(only)
         value = _get(values, cols[0].name)
         return str(value) if isinstance(value, uuid.UUID) else json.dumps(
             encode_value(cols[0], value))
