@@ -21,10 +21,18 @@ from desk_app.models.sync import SyncChangeLog, SyncOutbox
 from desk_app.services.db import Database
 from desk_app.services.sync import central, state
 from desk_app.services.sync.apply import (
+    AFTER_APPLY,
     apply_rows,
     missing_parents,
     remove_rows,
     write_outbox_reupload,
+)
+from desk_app.services.sync.bootstrap_copy import (
+    fast_path_possible,
+    insert_stored,
+    key_of_stored,
+    missing_references,
+    page_query,
 )
 from desk_app.services.sync.changes import (
     Cursor,
@@ -85,8 +93,6 @@ class SyncClient:
             self._cycle(progress)
 
     def _cycle(self, progress: Callable[[BootstrapProgress], None] | None) -> None:
-        if not self.joined():
-            self.begin_resync()
         if not self.bootstrapped():
             self.bootstrap(progress)
         while self.push_once() is not None:
@@ -291,8 +297,11 @@ class SyncClient:
 
         Resumable: the position is saved with each page. Changes made on central while it
         runs are pulled afterwards from the cursor taken when it started. Returns False if
-        cancelled (call again to resume).
+        cancelled (call again to resume). A cache joining central for the first time first
+        queues all it holds for upload (nothing, on a new workstation).
         """
+        if not self.joined():
+            self.begin_resync()
         with self.local.engine.connect() as conn:
             saved = json.loads(state.get(conn, state.BOOTSTRAP) or "{}")
         if saved.get("done"):
@@ -311,38 +320,88 @@ class SyncClient:
         tables = synced_tables()
         with self._central_snapshot() as conn:
             counts = [int(conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables]
+        with self.local.engine.connect() as conn:
+            fast = conn.scalar(select(SyncOutbox.seq).limit(1)) is None
         total = sum(counts)
         done = sum(counts[: saved["table"]])
         while saved["table"] < len(tables):
             if cancelled():
                 return False
             table = tables[saved["table"]]
-            pk = list(table.primary_key.columns)
-            with self._central_snapshot() as conn:
-                query = select(table).order_by(*pk).limit(self.bootstrap_page)
-                if saved["after"] is not None:
-                    after = _key_tuple(table, saved["after"])
-                    query = query.where(tuple_(*pk) > tuple_(*after) if len(pk) > 1
-                                        else pk[0] > after[0])
-                rows = {row_key(table, r._mapping): dict(r._mapping)
-                        for r in conn.execute(query)}
-                batch = PulledBatch(rows={table.name: dict(rows)} if rows else {})
-                self._fetch_missing_parents(conn, batch)
-            if len(rows) < self.bootstrap_page:
+            if fast and fast_path_possible(table):
+                copied, last = self._copy_stored_page(table, saved)
+            else:
+                copied, last = self._copy_page(table, saved)
+            if copied < self.bootstrap_page:
                 saved["table"], saved["after"] = saved["table"] + 1, None
             else:
-                last = list(rows.values())[-1]
-                saved["after"] = row_key(table, last)
-            done += len(rows)
-            finished = saved["table"] >= len(tables)
-            extra = {state.BOOTSTRAP: json.dumps({**saved, "done": finished})}
-            if finished:
-                extra.update({state.CURSOR: saved["start"], state.EPOCH: saved["epoch"],
-                              state.SEEN_SEQ: str(saved["seen"])})
-            self._apply(batch, cursor_update=False, extra=extra)
+                saved["after"] = last
+            done += copied
             if progress is not None:
                 progress(BootstrapProgress(min(done, total), total, table.name))
         return True
+
+    def _page_state(self, saved: dict[str, Any]) -> dict[str, str]:
+        """What to save with a page: the position after it, and at the end the cursor."""
+        extra = {state.BOOTSTRAP: json.dumps(saved)}
+        if saved["done"]:
+            extra.update({state.CURSOR: saved["start"], state.EPOCH: saved["epoch"],
+                          state.SEEN_SEQ: str(saved["seen"])})
+        return extra
+
+    def _copy_page(self, table: Any, saved: dict[str, Any]) -> tuple[int, str | None]:
+        """One page by the general path (Python values, merged with local changes)."""
+        pk = list(table.primary_key.columns)
+        with self._central_snapshot() as conn:
+            query = select(table).order_by(*pk).limit(self.bootstrap_page)
+            if saved["after"] is not None:
+                after = _key_tuple(table, saved["after"])
+                query = query.where(tuple_(*pk) > tuple_(*after) if len(pk) > 1
+                                    else pk[0] > after[0])
+            rows = {row_key(table, r._mapping): dict(r._mapping) for r in conn.execute(query)}
+            batch = PulledBatch(rows={table.name: dict(rows)} if rows else {})
+            self._fetch_missing_parents(conn, batch)
+        last = list(rows)[-1] if rows else None
+        self._apply(batch, cursor_update=False,
+                    extra=self._page_state(self._advanced(saved, len(rows), last)))
+        return len(rows), last
+
+    def _copy_stored_page(self, table: Any, saved: dict[str, Any]) -> tuple[int, str | None]:
+        """One page by the fast path (storage form, straight into the driver)."""
+        pk_index = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
+        with self._central_snapshot() as conn:
+            rows = [tuple(r) for r in conn.execute(
+                page_query(table, saved["after"], self.bootstrap_page))]
+            with self.local.engine.connect() as local:
+                missing = missing_references(local, table, rows)
+            parents = PulledBatch(rows={name: central.fetch_rows(conn, synced_table(name), keys)
+                                        for name, keys in missing.items()})
+            if parents.rows:
+                self._fetch_missing_parents(conn, parents)
+        last = key_of_stored(rows[-1][pk_index]) if rows else None
+        extra = self._page_state(self._advanced(saved, len(rows), last))
+        with self.local.engine.begin() as local:
+            for key, value in extra.items():
+                state.put(local, key, value)
+            if parents.rows:
+                apply_rows(local, parents.rows, {})
+            insert_stored(local, table, rows)
+            after = AFTER_APPLY.get(table.name)
+            if after is not None and rows:
+                ids = [uuid.UUID(r[pk_index]) for r in rows]
+                values = [dict(r._mapping) for part in chunks(ids, 900) for r in local.execute(
+                    select(table).where(table.primary_key.columns[0].in_(part)))]
+                after(local, values)
+        return len(rows), last
+
+    def _advanced(self, saved: dict[str, Any], copied: int, last: str | None) -> dict[str, Any]:
+        """The bootstrap position after a page of ``copied`` rows ending at ``last``."""
+        if copied < self.bootstrap_page:
+            ahead = {**saved, "table": saved["table"] + 1, "after": None}
+        else:
+            ahead = {**saved, "after": last}
+        ahead["done"] = ahead["table"] >= len(synced_tables())
+        return ahead
 
 
 def _key_tuple(table: Any, key: str) -> tuple[Any, ...]:
