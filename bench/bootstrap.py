@@ -46,8 +46,9 @@ def empty_cache(folder: Path) -> Path:
     return path
 
 
-def raw_copy(central_url: str, cache: Path) -> float:
-    """The baseline: psycopg reads each table, sqlite3 executemany writes it."""
+def raw_copy(central_url: str, cache: Path, only: set[str] | None = None) -> float:
+    """The baseline: psycopg reads each table (or those in `only`), sqlite3 executemany
+    writes it."""
     import sqlite3
 
     import psycopg
@@ -61,6 +62,8 @@ def raw_copy(central_url: str, cache: Path) -> float:
     with psycopg.connect(host=url.host, port=url.port, user=url.username,
                          dbname=url.database) as source:
         for table in synced_tables():
+            if only is not None and table.name not in only:
+                continue
             names = [c.name for c in table.columns]
             marks = ", ".join("?" for _ in names)
             with source.cursor(name=f"copy_{table.name}") as cursor:

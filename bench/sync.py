@@ -112,5 +112,5 @@ def _mk(folder: Path) -> bool:
 
 
 def raw_pull(url: str, cache: Path) -> float:
-    """Everything central holds, copied raw (the pull's baseline, payments dominate)."""
-    return raw_copy(url, cache)
+    """Central's payment table (the pulled rows and the clinic's own payments) copied raw."""
+    return raw_copy(url, cache, only={"payment"})

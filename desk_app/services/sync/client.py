@@ -148,6 +148,7 @@ class SyncClient:
             for name, key in todo:
                 by_table.setdefault(name, []).append(key)
             todo = []
+            refs: dict[str, set[str]] = {}
             for name, table_keys in by_table.items():
                 table = synced_table(name)
                 fks = [fk for fk in table.foreign_key_constraints if len(fk.columns) == 1]
@@ -158,13 +159,17 @@ class SyncClient:
                         for fk in fks:
                             ref = row._mapping[next(iter(fk.columns)).name]
                             parent = fk.referred_table.name
-                            if ref is None or (parent, str(ref)) in keys:
-                                continue
-                            if conn.scalar(select(SyncOutbox.seq).where(
-                                    SyncOutbox.table_name == parent,
-                                    SyncOutbox.row_key == str(ref)).limit(1)) is not None:
-                                keys[(parent, str(ref))] = None
-                                todo.append((parent, str(ref)))
+                            if ref is not None and (parent, str(ref)) not in keys:
+                                refs.setdefault(parent, set()).add(str(ref))
+            for parent, wanted in refs.items():
+                for part in chunks(sorted(wanted)):
+                    for (key,) in conn.execute(
+                            select(SyncOutbox.row_key).distinct()
+                            .where(SyncOutbox.table_name == parent,
+                                   SyncOutbox.row_key.in_(part))):
+                        if (parent, key) not in keys:
+                            keys[(parent, key)] = None
+                            todo.append((parent, key))
 
     def read_batch(self, batch_id: uuid.UUID) -> list[RowChange]:
         """The claimed rows' current values and, per field, the value before the first
