@@ -97,3 +97,34 @@ def test_a_database_behind_the_head_is_migrated_on_open(tmp_path: Path) -> None:
     assert schema_is_current(db.engine)
     assert db.schema_revision() == HEAD_REVISION
     db.dispose()
+
+
+SYNC_TABLES = {"sync_outbox", "sync_state", "sync_change_log", "sync_push_receipt", "sync_meta",
+               "sync_conflict"}
+
+
+def _check_sync_migration(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine, "0004")
+    assert not SYNC_TABLES & set(inspect(engine).get_table_names())
+    migrate(engine, "0007")
+    assert SYNC_TABLES <= set(inspect(engine).get_table_names())
+    downgrade(engine, "0004")
+    assert not SYNC_TABLES & set(inspect(engine).get_table_names())
+    migrate(engine)
+    assert _diff(engine) == []
+    engine.dispose()
+
+
+def test_the_sync_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
+    _check_sync_migration(f"sqlite:///{tmp_path / 's.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_the_sync_migration_up_and_down_on_postgresql(pg_cluster: PgCluster) -> None:
+    name = f"desk_sync_mig_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _check_sync_migration(url)
+    finally:
+        pg_cluster.drop_database(name)
