@@ -134,7 +134,7 @@ class Launcher(QObject):
         self.context = opened.context
         setup_logging(opened.context.config.log_level)
         sync = opened.context.services.sync
-        if sync.configured and not sync.status().bootstrapped:
+        if sync.configured and not sync.bootstrapped():
             self._bootstrap(opened.context)
         elif opened.has_clinic:
             self._sign_in()

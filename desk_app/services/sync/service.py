@@ -136,12 +136,25 @@ class SyncService:
         return SyncStatus(configured=True, online=self._online, waiting=count,
                           last_sync_at=datetime.fromisoformat(last) if last else None,
                           message=self._message,
-                          bootstrapped='"done": true' in values.get(BOOTSTRAP, ""),
+                          bootstrapped=_done(values.get(BOOTSTRAP, "")),
                           unreviewed_conflicts=conflicts)
+
+    def bootstrapped(self) -> bool:
+        """Whether this cache holds the whole clinic (reads one local row)."""
+        from desk_app.services.sync.state import BOOTSTRAP, get
+
+        with self.db.engine.connect() as conn:
+            return _done(get(conn, BOOTSTRAP))
 
     def dispose(self) -> None:
         if self._client is not None:
             self._client.central.dispose()
+
+
+def _done(bootstrap_state: str) -> bool:
+    import json
+
+    return bool(bootstrap_state) and bool(json.loads(bootstrap_state).get("done"))
 
 
 def _offline_reason(exc: BaseException) -> str:
