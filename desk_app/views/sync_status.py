@@ -141,10 +141,30 @@ class SyncStatusWidget(QWidget):
         self.timer.setInterval(1000 * (settings.sync_interval_seconds if settings else 60))
         self.timer.timeout.connect(self.run_now)
         self.status = SyncStatus(configured=self.sync.configured)
+        self._refreshing = False
         self.show_status(self.status)
         if self.sync.configured:
             self.timer.start()
             QTimer.singleShot(FIRST_SYNC_MS, self, self.run_now)
+            # After the desk's own work (a payment taken offline), show what waits at once.
+            ctx.tasks.busy_changed.connect(self._desk_work_done)
+
+    def _desk_work_done(self, busy: bool) -> None:
+        # Our own status read ends with the runner idle too: it must not start another.
+        if busy or self.runner.running or self._refreshing:
+            return
+        self._refreshing = True
+        sync, online = self.sync, self.status.online
+
+        def show(status: SyncStatus) -> None:
+            self._refreshing = False
+            self.show_status(_keep_online(status, online))
+
+        def failed(error: BaseException) -> None:
+            self._refreshing = False
+            log.warning("could not read the sync status: %s", error)
+
+        self.ctx.tasks.db(sync.status, show, failed, owner=self)
 
     def run_now(self) -> None:
         if self.sync.configured:
@@ -174,6 +194,12 @@ class SyncStatusWidget(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self.runner.shutdown()
+
+
+def _keep_online(status: SyncStatus, online: bool | None) -> SyncStatus:
+    from dataclasses import replace
+
+    return replace(status, online=online if status.online is None else status.online)
 
 
 def install_sync_ui(window: MainWindow) -> SyncStatusWidget:

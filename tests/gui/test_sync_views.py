@@ -3,6 +3,7 @@ a new workstation's bootstrap, against a real PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -32,6 +34,16 @@ from tests.sync_fixtures import Desk, SyncWorld, open_desk
 
 pytestmark = [pytest.mark.gui, pytest.mark.pg]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: Set to 1 to refresh docs/screenshots/sync-*.png; otherwise pictures go to the test's folder.
+SAVE_ENV_VAR = "DESK_SAVE_SCREENSHOTS"
+EXAMPLE_URL = "postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"
+
+
+def _shot(widget: QWidget, name: str, tmp_path: Path) -> Path:
+    folder = SHOTS if os.environ.get(SAVE_ENV_VAR) == "1" else tmp_path
+    path = folder / name
+    assert widget.grab().save(str(path))
+    return path
 
 
 @pytest.fixture
@@ -74,7 +86,8 @@ def _closed_port_url() -> str:
 
 
 def test_status_bar_shows_online_waiting_and_last_sync(
-        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets, patients) -> None:
+        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets, patients,
+        tmp_path: Path) -> None:
     desk = world.desks[0]
     services = _services(desk, world.central_url, memory_secrets)
     ctx = _ctx(desk, services, tasks)
@@ -91,12 +104,13 @@ def test_status_bar_shows_online_waiting_and_last_sync(
     qtbot.mouseClick(find(window, type(status.sync_now), "Sync now"), _left())
     qtbot.waitUntil(lambda: "All changes sent" in status.label.text(), timeout=20_000)
     wait_idle(qtbot, ctx)
-    window.grab().save(str(SHOTS / "sync-main-window-online.png"))
+    _shot(window, "sync-main-window-online.png", tmp_path)
     status.shutdown()
 
 
 def test_offline_the_desk_keeps_working_and_counts_what_waits(
-        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets, patients) -> None:
+        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets, patients,
+        tmp_path: Path) -> None:
     desk = world.desks[1]
     services = _services(desk, _closed_port_url(), memory_secrets)
     ctx = _ctx(desk, services, tasks)
@@ -108,15 +122,21 @@ def test_offline_the_desk_keeps_working_and_counts_what_waits(
     qtbot.waitUntil(lambda: status.status.online is False, timeout=20_000)
     text = status.label.text()
     assert text.startswith("Offline · ") and "waiting" in text
-    assert "connect" in status.toolTip().lower() or status.toolTip()
-    status.statusTip()
-    window.statusBar().grab().save(str(SHOTS / "sync-status-offline.png"))
+    assert "refused" in status.toolTip().lower()  # why it is offline, for IT
+    before = status.status.waiting
+    # A payment taken while offline: the count goes up as soon as the desk's work is done.
+    ctx.tasks.db(lambda: services.ledger.record_payment(ctx.actor, patients[2],
+                                                        PaymentMethod.CASH, 700))
+    qtbot.waitUntil(lambda: status.status.waiting == before + 2, timeout=10_000)
+    assert status.label.text().startswith("Offline · ")
+    _shot(window.statusBar(), "sync-status-offline.png", tmp_path)
     status.shutdown()
     wait_idle(qtbot, ctx)
 
 
 def test_conflict_log_lists_and_marks_reviewed(
-        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets, patients) -> None:
+        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets, patients,
+        tmp_path: Path) -> None:
     from tests.sync.test_sync_basics import _rename
 
     d1, d2, d3 = world.desks
@@ -136,7 +156,7 @@ def test_conflict_log_lists_and_marks_reviewed(
     assert row[1] == "Changed on two desks: patient.email"
     assert row[2] == "maddy@front.example (DESK2)"
     assert row[3] == "maddy@back.example (DESK3)"
-    dialog.grab().save(str(SHOTS / "sync-conflict-log.png"))
+    _shot(dialog, "sync-conflict-log.png", tmp_path)
     dialog.table.selectRow(0)
     with qtbot.waitSignal(dialog.reviewed, timeout=10_000):
         qtbot.mouseClick(find(dialog, type(dialog.mark_button), "Mark reviewed"), _left())
@@ -169,7 +189,9 @@ def test_central_settings_test_connection_and_save(
     with qtbot.waitSignal(dialog.tested, timeout=20_000) as tested:
         qtbot.mouseClick(find(dialog, type(dialog.test_button), "Test connection"), _left())
     assert tested.args[0].startswith("Connected: PostgreSQL 15")
-    dialog.grab().save(str(SHOTS / "sync-central-settings.png"))
+    url_box.setText(EXAMPLE_URL)  # the picture shows an address like a clinic's
+    _shot(dialog, "sync-central-settings.png", tmp_path)
+    url_box.setText(world.central_url)
     with qtbot.waitSignal(dialog.saved, timeout=10_000):
         qtbot.mouseClick(find(dialog, type(dialog.save_button), "Save"), _left())
     saved = load_config(config_path)
@@ -203,7 +225,7 @@ def test_new_workstation_bootstraps_with_a_progress_bar(
         assert len(s.scalars(select(Patient.id)).all()) == 3
     dialog.show_progress(type("P", (), {"done": 41_250, "total": 110_000,
                                         "table": "patient"})())  # type: ignore[arg-type]
-    dialog.grab().save(str(SHOTS / "sync-bootstrap.png"))
+    _shot(dialog, "sync-bootstrap.png", tmp_path)
 
 
 def _left():  # type: ignore[no-untyped-def]
