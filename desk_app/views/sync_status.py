@@ -45,6 +45,7 @@ class SyncRunner(QObject):
         self.sync = sync
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
         self._running: Future[Any] | None = None
+        self._closed = False
 
     @property
     def running(self) -> bool:
@@ -52,8 +53,9 @@ class SyncRunner(QObject):
 
     def run(self, work: Callable[[Callable[[BootstrapProgress], None]], Any] | None = None
             ) -> None:
-        """Start a cycle (or `work`, given the progress callback) unless one is running."""
-        if self.running:
+        """Start a cycle (or `work`, given the progress callback) unless one is running (or
+        the window has closed)."""
+        if self.running or self._closed:
             return
         job = work or (lambda report: self.sync.run_once(report))
 
@@ -78,6 +80,7 @@ class SyncRunner(QObject):
             self.finished.emit(future.result())
 
     def shutdown(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -232,3 +232,36 @@ def _left():  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_a_new_workstation_copies_the_clinic_before_sign_in(
+        qtbot: QtBot, world: SyncWorld, tasks: TaskRunner, memory_secrets) -> None:
+    """Start-up with a [central] table and an empty cache: the copy runs with its progress
+    dialog, then the desk signs in to the clinic it copied and syncs in the background."""
+    from desk_app.config import Config, save_config
+    from desk_app.views.sign_in import SignInDialog
+    from desk_app.views.startup import Launcher
+
+    save_config(Config(workstation="DESK7", central=CentralConfig(url=world.central_url)))
+    launcher = Launcher(tasks, demo=False, profile_factory=None)
+    try:
+        launcher.start()
+        qtbot.waitUntil(lambda: isinstance(launcher.dialog, BootstrapDialog), timeout=30_000)
+        qtbot.waitUntil(lambda: isinstance(launcher.dialog, SignInDialog), timeout=60_000)
+        sign_in = launcher.dialog
+        assert isinstance(sign_in, SignInDialog)
+        find(sign_in, type(sign_in.username), "Username").setText("frontdesk")
+        find(sign_in, type(sign_in.password), "Password").setText("demo-password")
+        qtbot.mouseClick(find(sign_in, type(sign_in.sign_in_button), "Sign in"), _left())
+        qtbot.waitUntil(lambda: launcher.window is not None, timeout=20_000)
+        window = launcher.window
+        assert window is not None and window.ctx.actor.workstation == "DESK7"
+        status = window.sync_status
+        qtbot.waitUntil(lambda: status.status.online is True, timeout=20_000)
+        assert status.label.text().startswith("Online · ")
+        status.run_now()  # signing in wrote an audit event: it goes at the next cycle
+        qtbot.waitUntil(lambda: "All changes sent" in status.label.text(), timeout=20_000)
+    finally:
+        qtbot.waitUntil(lambda: bool(tasks.idle), timeout=10_000)
+        launcher.close_windows()
+        launcher.close_context()
