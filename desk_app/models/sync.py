@@ -71,7 +71,11 @@ class SyncChangeLog(Base):
     row_key: Mapped[str] = mapped_column(String(200))
     origin: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_sync_change_log_txid_seq", "txid", "seq"),)
+    __table_args__ = (
+        Index("ix_sync_change_log_txid_seq", "txid", "seq"),
+        # Who last wrote a row (the conflict log names the desk whose value was kept).
+        Index("ix_sync_change_log_row", "table_name", "row_key"),
+    )
 
 
 class SyncPushReceipt(Base):

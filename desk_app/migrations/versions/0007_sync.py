@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_sync_change_log"),
     )
     op.create_index("ix_sync_change_log_txid_seq", "sync_change_log", ["txid", "seq"])
+    op.create_index("ix_sync_change_log_row", "sync_change_log", ["table_name", "row_key"])
     op.create_table(
         "sync_push_receipt",
         sa.Column("batch_id", sa.Uuid(), nullable=False),
@@ -97,6 +98,7 @@ def downgrade() -> None:
     op.drop_table("sync_conflict")
     op.drop_table("sync_meta")
     op.drop_table("sync_push_receipt")
+    op.drop_index("ix_sync_change_log_row", table_name="sync_change_log")
     op.drop_index("ix_sync_change_log_txid_seq", table_name="sync_change_log")
     op.drop_table("sync_change_log")
     op.drop_table("sync_state")
