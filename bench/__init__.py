@@ -12,9 +12,11 @@ bench/results/<name>.json.
 - seed          `desk-app seed --patients 100000` wall time and file size
 - bundle        the PyInstaller one-folder app: size, and cold start next to python -m desk_app
 - package_usage the usage report over 100k sold packages and 1M redemptions vs raw SQL
+- sync          push 10,000 changes and pull 100,000 rows vs raw psycopg / sqlite3
+- bootstrap     a new workstation copies the 100k-patient clinic from central (goal < 60 s)
 """
 
 BENCHMARKS = (
     "search", "profile_open", "cold_start", "memory", "seed", "receipts", "bundle",
-    "package_usage",
+    "package_usage", "sync", "bootstrap",
 )

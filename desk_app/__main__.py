@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=7, help="random seed")
     migrate = sub.add_parser("migrate", help="bring a database to the current schema")
     migrate.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
+    central = sub.add_parser(
+        "central", help="the central database workstations sync with (docs/SYNC.md)")
+    central.add_argument("action", choices=["init", "restored"],
+                         help="init: migrate it and give it an epoch; restored: after "
+                              "restoring it from a backup, a new epoch so every workstation "
+                              "re-syncs")
+    central.add_argument("--url", required=True, help="postgresql+psycopg://user@host/db")
     return parser
 
 
@@ -75,8 +82,29 @@ def _migrate(url: str) -> int:
     return 0
 
 
+def _central(action: str, url: str) -> int:
+    from desk_app.services.db import Database
+    from desk_app.services.sync import central
+
+    if not url.startswith("postgresql"):
+        print("The central database is PostgreSQL: --url postgresql+psycopg://user@host/db",
+              file=sys.stderr)
+        return 2
+    db = Database(url)
+    with db.engine.begin() as conn:
+        epoch = central.ensure_epoch(conn) if action == "init" else central.new_epoch(conn)
+    revision = db.schema_revision()
+    db.dispose()
+    print(f"Central database at schema {revision or '?'}, epoch {epoch}")
+    if action == "restored":
+        print("Every workstation will upload what the backup lacks and copy it again.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "central":
+        return _central(args.action, args.url)
     if args.command == "seed":
         return _seed(args.db, args.patients, args.seed)
     if args.command == "migrate":

@@ -40,6 +40,7 @@ class AppContext:
         return existing_clinic_id(self.services.db) is not None
 
     def close(self) -> None:
+        self.services.sync.dispose()
         self.services.db.dispose()
 
 
@@ -102,8 +103,15 @@ def open_context(
         config = Config(database_url=f"sqlite:///{demo_database_path()}", demo=True)
     else:
         config = config or load_config() or Config()
+    # With a central database, the local database is this workstation's cache: every change
+    # is also written to the sync outbox (docs/SYNC.md). A clinic's SQLite file is encrypted.
     url = config.sqlalchemy_url()
-    db = Database(url, clock, key=None if demo else database_key(url))
+    db = Database(
+        url,
+        clock,
+        key=None if demo else database_key(url),
+        capture_changes=config.central is not None,
+    )
     log.info("opened database (%s), schema %s", db.dialect, db.schema_revision())
     # Card payments: the real stripe SDK against api.stripe.com, each payment account's secret
     # key from this computer's OS keyring. (The demo clinic has no payment account.)
@@ -115,6 +123,8 @@ def open_context(
             "success_url", DEFAULT_SUCCESS_URL),
         gateway_factory=StripeGatewayFactory(),
         secrets=KeyringSecretStore(),
+        central=config.central,
+        workstation=DEMO_WORKSTATION if demo else config.workstation,
     )
     ctx = AppContext(config=config, services=services, clock=clock, demo=demo)
     if demo and not ctx.has_clinic():

@@ -9,6 +9,11 @@ The file lives at :func:`desk_app.paths.config_file` unless a path is given. Exa
     demo = false
     database_url = "postgresql+psycopg://frontdesk@db.clinic.lan/frontdesk"
 
+    [central]                    # optional: the clinic's central database (docs/SYNC.md)
+    url = "postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"
+    sslmode = "verify-full"      # libpq's sslmode: disable, prefer, require, verify-ca, verify-full
+    sslrootcert = "/etc/front-desk/clinic-ca.pem"
+
     [smtp]                       # optional: the email provider receipts are sent through
     host = "smtp.example.com"
     port = 587                   # default: 587 for starttls, 465 for ssl, 25 for none
@@ -305,6 +310,84 @@ def _check_payment_links(value: object) -> dict[str, str] | None:
     return {"success_url": value["success_url"]}
 
 
+CENTRAL_SSLMODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
+
+
+@dataclass(frozen=True)
+class CentralConfig:
+    """The [central] table: the clinic's central PostgreSQL this workstation syncs with.
+
+    The password is in the OS keyring (service ``front-desk-central``, the URL's user@host
+    as the name), never here. TLS: ``sslmode`` as libpq spells it; ``sslrootcert`` is the
+    CA certificate file that ``verify-ca``/``verify-full`` check the server against.
+    """
+
+    url: str
+    sslmode: str = "prefer"
+    sslrootcert: str = ""
+    connect_timeout_seconds: int = 10
+    sync_interval_seconds: int = 15
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "url", _central_url(self.url))
+            if self.sslmode not in CENTRAL_SSLMODES:
+                raise ValueError(f"table: sslmode is {self.sslmode!r}; use one of "
+                                 + ", ".join(f'"{m}"' for m in CENTRAL_SSLMODES))
+            if not isinstance(self.sslrootcert, str):
+                raise ValueError("table: sslrootcert must be a file path in quotes")
+            if self.sslmode in ("verify-ca", "verify-full") and not self.sslrootcert.strip():
+                raise ValueError(f"table: sslmode {self.sslmode} needs sslrootcert, the CA "
+                                 "certificate file to check the server against")
+            object.__setattr__(self, "sslrootcert", self.sslrootcert.strip())
+            _smtp_number("connect_timeout_seconds", self.connect_timeout_seconds, 1, 120)
+            _smtp_number("sync_interval_seconds", self.sync_interval_seconds, 2, 3600)
+        except ValueError as exc:
+            raise ConfigError(f"central {exc}.") from None
+
+
+def _central_url(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError('table: url must be text such as '
+                         '"postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"')
+    from sqlalchemy.engine import make_url  # here: the sign-in window loads no SQLAlchemy
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value.strip())
+    except ArgumentError:
+        raise ValueError(f"table: url {value!r} is not a database URL; write it like "
+                         '"postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"') from None
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"table: url {value!r} is not PostgreSQL; the central database is "
+                         'PostgreSQL, "postgresql+psycopg://user@host:5432/dbname"')
+    if url.password:
+        raise ValueError("table: url contains a password; leave it out (it is kept in the "
+                         "operating system keyring)")
+    if not url.host or not url.database or not url.username:
+        raise ValueError(f"table: url {value!r} needs a user, a host and a database name, "
+                         'like "postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"')
+    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def _check_central(value: object) -> CentralConfig | None:
+    if value is None or isinstance(value, CentralConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a table ([central] with url = ... under it), not "
+                         f"{_type_name(value)}")
+    known = {f.name for f in dataclasses.fields(CentralConfig)}
+    for key in value:
+        if key not in known:
+            log.warning("Ignoring unknown key %r in the [central] table of the config file", key)
+    if "url" not in value:
+        raise ValueError('table has no url; add url = "postgresql+psycopg://user@host/db"')
+    try:
+        return CentralConfig(**{k: v for k, v in value.items() if k in known})
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("central ").rstrip(".")) from None
+
+
 _CHECKS: dict[str, Callable[[object], object]] = {
     "database_url": _check_database_url,
     "workstation": _check_workstation,
@@ -314,6 +397,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "smtp": _check_smtp,
     "sms": _check_sms,
     "payment_links": _check_payment_links,
+    "central": _check_central,
 }
 
 
@@ -335,6 +419,8 @@ class Config:
     sms: SmsConfig | None = None
     #: {"success_url": ...}: where a patient lands after paying a link.
     payment_links: dict[str, str] | None = None
+    #: The central database this workstation's cache syncs with; ``None``: standalone.
+    central: CentralConfig | None = None
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

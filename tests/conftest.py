@@ -22,7 +22,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
 
-pytest_plugins = ["tests.db_fixtures", "tests.stripe_fixtures", "tests.notice_fixtures"]
+pytest_plugins = [
+    "tests.db_fixtures", "tests.stripe_fixtures", "tests.notice_fixtures", "tests.sync_fixtures",
+]
 
 import uuid  # noqa: E402
 from collections.abc import Generator, Iterator  # noqa: E402

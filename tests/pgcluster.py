@@ -191,11 +191,17 @@ class PgCluster:
 
     # -- databases -------------------------------------------------------------------------
 
-    def create_database(self, name: str) -> str:
-        """Create database ``name``; returns its SQLAlchemy URL (postgresql+psycopg://...)."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create database ``name`` (a copy of database ``template`` if given); returns its
+        SQLAlchemy URL (postgresql+psycopg://...)."""
         self._check_name(name)
         with self._admin_connection() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            if template is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            else:
+                self._check_name(template)
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)))
         self._created.add(name)
         return self.url_for(name)
 

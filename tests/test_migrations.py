@@ -124,6 +124,20 @@ def _packages_down_and_up(url: str) -> None:
     downgrade(engine, "0005")
     assert not PACKAGE_TABLES & set(inspect(engine).get_table_names())
     assert "invoice" in inspect(engine).get_table_names()
+
+
+SYNC_TABLES = {"sync_outbox", "sync_state", "sync_change_log", "sync_push_receipt", "sync_meta",
+               "sync_conflict"}
+
+
+def _check_sync_migration(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine, "0006")
+    assert not SYNC_TABLES & set(inspect(engine).get_table_names())
+    migrate(engine)
+    assert set(inspect(engine).get_table_names()) >= SYNC_TABLES
+    downgrade(engine, "0006")
+    assert not SYNC_TABLES & set(inspect(engine).get_table_names())
     migrate(engine)
     assert _diff(engine) == []
     engine.dispose()
@@ -154,5 +168,19 @@ def test_the_packages_migration_goes_down_to_0005_and_back_on_postgresql(
     url = pg_cluster.create_database(name)
     try:
         _packages_down_and_up(url)
+    finally:
+        pg_cluster.drop_database(name)
+
+
+def test_the_sync_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
+    _check_sync_migration(f"sqlite:///{tmp_path / 's.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_the_sync_migration_up_and_down_on_postgresql(pg_cluster: PgCluster) -> None:
+    name = f"desk_sync_mig_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _check_sync_migration(url)
     finally:
         pg_cluster.drop_database(name)

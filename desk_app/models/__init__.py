@@ -40,6 +40,14 @@ from desk_app.models.packages import (
 )
 from desk_app.models.patient import Patient, PatientSearchToken
 from desk_app.models.staff import Staff
+from desk_app.models.sync import (
+    SyncChangeLog,
+    SyncConflict,
+    SyncMeta,
+    SyncOutbox,
+    SyncPushReceipt,
+    SyncState,
+)
 
 __all__ = [
     "AccountMode",
@@ -88,6 +96,12 @@ __all__ = [
     "Staff",
     "StaffNotification",
     "StripeCustomer",
+    "SyncChangeLog",
+    "SyncConflict",
+    "SyncMeta",
+    "SyncOutbox",
+    "SyncPushReceipt",
+    "SyncState",
     "TreatmentType",
     "format_money",
     "new_id",

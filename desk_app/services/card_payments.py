@@ -114,6 +114,10 @@ class CardPaymentService:
         self.settle_after = settle_after
         #: Test hook: called after Stripe reports success and before the local commit.
         self.after_gateway_success: Callable[[uuid.UUID], None] | None = None
+        #: On a synced workstation cache: only attempts made at this workstation are
+        #: reconciled here (docs/SYNC.md, "Card attempts"); another desk's unsettled attempt
+        #: still blocks new charges of that patient until its own desk settles it.
+        self.reconcile_only_workstation: str | None = None
         self._lock = db_lock(db)
         self.refunds = CardRefunds(db, accounts, self._lock, lambda: self.settle_after)
         self.recorder = ChargeRecorder(db, self._lock)
@@ -351,6 +355,8 @@ class CardPaymentService:
         report = ReconcileReport()
         clinic_id = actor.clinic_id if actor is not None else None
         query = unsettled_attempt_ids(ChargeAttempt, clinic_id, patient_id)
+        if self.reconcile_only_workstation is not None:
+            query = query.where(ChargeAttempt.workstation == self.reconcile_only_workstation)
         with self.db.reading() as s:
             charges = list(s.scalars(query.order_by(ChargeAttempt.created_at)))
         for attempt_id in charges:
@@ -359,7 +365,8 @@ class CardPaymentService:
                              self.reconciler.reconcile_charge(actor, attempt_id).status)
             except ServiceError as exc:
                 report.problem(attempt_id, str(exc))
-        for attempt_id in self.refunds.unsettled_ids(clinic_id, patient_id=patient_id):
+        for attempt_id in self.refunds.unsettled_ids(
+                clinic_id, patient_id=patient_id, workstation=self.reconcile_only_workstation):
             try:
                 report.tally(attempt_id, self.refunds.reconcile_refund(actor, attempt_id).status)
             except ServiceError as exc:

@@ -94,8 +94,11 @@ class CardRefunds:
         self._settle_after = settle_after
 
     def unsettled_ids(self, clinic_id: uuid.UUID | None, *, patient_id: uuid.UUID | None = None,
-                      payment_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+                      payment_id: uuid.UUID | None = None,
+                      workstation: str | None = None) -> list[uuid.UUID]:
         query = unsettled_attempt_ids(RefundAttempt, clinic_id, patient_id)
+        if workstation is not None:
+            query = query.where(RefundAttempt.workstation == workstation)
         if payment_id is not None:
             query = query.where(RefundAttempt.payment_id == payment_id)
         with self.db.reading() as s:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: The newest migration (desk_app/migrations/versions). A database at this revision is opened
 #: without importing Alembic (about 0.12 s of every start); tests/test_migrations.py checks
 #: it is Alembic's head, so a new migration cannot be left out.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_CACHE_KIB = 64 * 1024  # page cache per SQLite connection
@@ -181,6 +181,7 @@ class Database:
         run_migrations: bool = True,
         echo: bool = False,
         key: str | None = None,
+        capture_changes: bool = False,
     ) -> None:
         """`key`: the SQLCipher key of an encrypted SQLite file (services/cache_encryption)."""
         self.url = url
@@ -196,9 +197,15 @@ class Database:
             except BaseException:
                 self.engine.dispose()
                 raise
-        self._factory = sessionmaker(
-            self.engine, expire_on_commit=False, info={"clock": self.clock}
-        )
+        #: A workstation cache that syncs: every change to a synced table also goes to the
+        #: outbox in the same transaction (services/sync/outbox.py).
+        self.capture_changes = capture_changes
+        info: dict[str, Any] = {"clock": self.clock}
+        if capture_changes:
+            from desk_app.services.sync import outbox
+
+            info[outbox.CAPTURE_KEY] = True
+        self._factory = sessionmaker(self.engine, expire_on_commit=False, info=info)
 
     @property
     def dialect(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from desk_app.services.appointments import AppointmentService
 from desk_app.services.audit_trail import AuditTrailService
@@ -29,6 +30,11 @@ from desk_app.services.sms import SmsSender, SmsSettings
 from desk_app.services.staff_admin import StaffAdminService
 from desk_app.services.staff_notifications import StaffNotificationService
 from desk_app.services.stripe_gateway import GatewayFactory, StripeGatewayFactory
+from desk_app.services.sync.conflicts import ConflictLogService
+from desk_app.services.sync.service import SyncService
+
+if TYPE_CHECKING:
+    from desk_app.config import CentralConfig
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class Services:
     packages: PackageService
     memberships: MembershipService
     package_reports: PackageReportService
+    sync: SyncService
+    conflicts: ConflictLogService
 
     @classmethod
     def build(
@@ -66,15 +74,20 @@ class Services:
         mailer: Mailer | None = None,
         sms: SmsSettings | None = None,
         payment_link_success_url: str = DEFAULT_SUCCESS_URL,
+        central: CentralConfig | None = None,
+        workstation: str = "DESK1",
     ) -> Services:
         """``gateway_factory`` makes the Stripe gateway of an account from its secret key
         (tests point it at localstripe); ``secrets`` is the OS keyring by default; ``mailer``
         sends email (by default none is configured: emails go to the outbox); ``sms`` is the
-        text-message provider (none: texts go to the outbox)."""
+        text-message provider (none: texts go to the outbox); ``central`` is the central
+        database this cache syncs with (None: standalone)."""
         secrets = secrets or KeyringSecretStore()
         accounts = PaymentAccountService(db, secrets, gateway_factory or StripeGatewayFactory())
         cards = CardService(db, accounts)
         card_payments = CardPaymentService(db, accounts)
+        if central is not None:
+            card_payments.reconcile_only_workstation = workstation
         mail = mailer or Mailer(clock=db.clock)
         return cls(
             db=db,
@@ -101,4 +114,6 @@ class Services:
             packages=PackageService(db, card_payments),
             memberships=MembershipService(db, card_payments),
             package_reports=PackageReportService(db),
+            sync=SyncService(db, central, workstation, secrets),
+            conflicts=ConflictLogService(db),
         )

@@ -37,6 +37,7 @@ from desk_app.views.new_patient_dialog import NewPatientDialog
 from desk_app.views.notification_bell import NotificationBell
 from desk_app.views.patient_search import PatientSearch
 from desk_app.views.recent_patients import RecentPatients
+from desk_app.views.sync_status import install_sync_ui
 from desk_app.views.theme import app_icon
 from desk_app.views.view_context import ViewContext
 
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        self.sync_status = install_sync_ui(self)
         self._find = QShortcut(
             QKeySequence(QKeySequence.StandardKey.Find), self, self.search.focus_search
         )

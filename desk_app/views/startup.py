@@ -206,7 +206,11 @@ class Launcher(QObject):
         self._close_progress()
         self.context = opened.context
         setup_logging(opened.context.config.log_level)
-        if opened.has_clinic:
+        sync = opened.context.services.sync
+        if sync.configured and not sync.bootstrapped():
+            self._close_early_sign_in()
+            self._bootstrap(opened.context)
+        elif opened.has_clinic:
             if not isinstance(self.dialog, SignInDialog):
                 self._sign_in()
         else:
@@ -219,6 +223,23 @@ class Launcher(QObject):
             self._forget_dialog(dialog)
             dialog.finished.disconnect()
             dialog.close()
+
+    def _bootstrap(self, context: AppContext) -> None:
+        """A workstation joining a central database copies the clinic first (docs/SYNC.md)."""
+        from desk_app.views.bootstrap_dialog import BootstrapDialog
+
+        dialog = BootstrapDialog(context.services.sync)
+        self._show_dialog(dialog)
+
+        def done(_result: int) -> None:
+            self._forget_dialog(dialog)
+            if dialog.result() and context.has_clinic():
+                self._sign_in()
+            else:
+                self.finish(0)
+
+        dialog.finished.connect(done)
+        dialog.start()
 
     def _open_failed(self, error: BaseException) -> None:
         """Nothing works without the database: explain, then quit once that is read."""

@@ -179,3 +179,33 @@ def test_package_windows_and_dialogs(qtbot: QtBot, owner_ctx: ViewContext) -> No
         dialog.show()
         wait_idle(qtbot, owner_ctx)
         assert_all_named(dialog)
+
+
+def test_sync_dialogs(qtbot: QtBot, owner_ctx: ViewContext, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from desk_app.views.bootstrap_dialog import BootstrapDialog
+    from desk_app.views.central_settings_dialog import CentralSettingsDialog
+    from desk_app.views.conflict_log_dialog import ConflictLogDialog
+
+    conflicts = ConflictLogDialog(owner_ctx)
+    qtbot.addWidget(conflicts)
+    with qtbot.waitSignal(conflicts.loaded, timeout=10_000):
+        conflicts.show()
+    assert_all_named(conflicts)
+    settings = CentralSettingsDialog(owner_ctx, config_path=tmp_path / "config.toml")
+    qtbot.addWidget(settings)
+    settings.show()
+    assert_all_named(settings)
+    settings.submit()  # no address typed: the message goes under the field
+    assert settings.form.error_text("url") != ""
+    assert_all_named(settings)
+    bootstrap = BootstrapDialog(owner_ctx.services.sync)
+    qtbot.addWidget(bootstrap)
+    bootstrap.show()
+    assert_all_named(bootstrap)
+    bootstrap.runner.shutdown()
+    wait_idle(qtbot, owner_ctx)
+
+
+def test_main_window_sync_indicator_standalone(window: MainWindow) -> None:
+    assert window.sync_status.label.text() == "Standalone"
+    assert_all_named(window)
