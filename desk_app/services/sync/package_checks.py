@@ -52,7 +52,7 @@ def package_uses_not_exceeded(conn: Connection, touched: dict[str, set[str]]) ->
                 .where(PackageRedemption.sale_id == sale_id,
                        PackageRedemption.treatment_type_id == treatment_id)
             ) or 0)
-            if item_used > max_uses:
+            if max_uses is not None and item_used > max_uses:
                 flags.append(Flag(
                     "package_sale", str(sale_id),
                     f"{name}: {item_used} {treatment} visits redeemed, more than its limit of "
