@@ -111,6 +111,7 @@ def _notices_step_down_and_up(url: str) -> None:
     assert not NOTICE_TABLES & set(inspect(engine).get_table_names())
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= NOTICE_TABLES
+    engine.dispose()
 
 
 PACKAGE_TABLES = {"package_plan", "package_plan_item", "package_sale", "package_sale_item",
@@ -124,6 +125,9 @@ def _packages_down_and_up(url: str) -> None:
     downgrade(engine, "0005")
     assert not PACKAGE_TABLES & set(inspect(engine).get_table_names())
     assert "invoice" in inspect(engine).get_table_names()
+    migrate(engine)
+    assert _diff(engine) == []
+    engine.dispose()
 
 
 SYNC_TABLES = {"sync_outbox", "sync_state", "sync_change_log", "sync_push_receipt", "sync_meta",

@@ -39,6 +39,37 @@ from tests.upgrade_support import (
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def with_packages(database: Database) -> None:
+    """Packages sold, paid and used in the clinic (the demo has none): what a later release's
+    upgrade must carry over too."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from desk_app.models import Location, Patient, Staff, TreatmentType
+    from desk_app.models.enums import PaymentMethod
+    from desk_app.services.auth import actor_for
+    from desk_app.services.package_plans import EligibleItem, PlanInput
+    from desk_app.services.registry import Services
+
+    services = Services.build(database)
+    with database.reading() as s:
+        owner = actor_for(s.scalars(select(Staff).where(Staff.username == "owner")).one(), "UP1")
+        massage = s.scalars(select(TreatmentType.id)
+                            .where(TreatmentType.name == "Massage 60 min")).one()
+        practitioner = s.scalars(select(Staff.id).where(Staff.username == "dokoye")).one()
+        location = s.scalars(select(Location.id).where(Location.name == "Downtown")).one()
+        patient = s.scalars(select(Patient.id).order_by(Patient.sort_key).limit(1)).one()
+    plan = services.package_plans.create(owner, PlanInput(
+        name="5 Massages", price_cents=40000, uses=5, items=[EligibleItem(massage, 5)]))
+    sold = services.packages.sell(owner, patient, plan, location)
+    services.ledger.record_payment(owner, patient, PaymentMethod.CASH, sold.total_cents,
+                                   apply_to=[sold.invoice_id])
+    visit = services.appointments.book(owner, patient, practitioner, massage, location,
+                                       datetime(2026, 12, 1, 9, 0))
+    services.packages.redeem(owner, visit, sold.sale_id)
+
+
 def previous_release_sqlite(
     demo_template: Path, folder: Path, revision: str = PREVIOUS_RELEASE_REVISION
 ) -> str:
@@ -47,9 +78,10 @@ def previous_release_sqlite(
     path = folder / "front-desk.sqlite3"
     shutil.copyfile(demo_template, path)
     url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    downgrade(engine, revision)
-    engine.dispose()
+    database = Database(url, FixedClock(TEST_NOW), run_migrations=False)
+    with_packages(database)
+    downgrade(database.engine, revision)
+    database.dispose()
     return url
 
 
@@ -61,6 +93,7 @@ def pg_clinic(pg_cluster: PgCluster, revision: str) -> Iterator[str]:
     try:
         database = Database(url, FixedClock(TEST_NOW))
         create_demo_clinic(database, patients=25)
+        with_packages(database)
         downgrade(database.engine, revision)
         database.dispose()
         yield url

@@ -44,6 +44,13 @@ KIND_LABELS = {
     "clinic": "Clinic settings",
     "staff": "Staff and permissions",
     "audit": "Audit trail exports",
+    "report": "Report exports",
+    "package": "Packages",
+    "package_plan": "Package set-up",
+    "membership": "Memberships",
+    "notice": "Billing notices",
+    "sync": "Sync",
+    "household": "Households",
 }
 
 

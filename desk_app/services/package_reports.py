@@ -24,6 +24,7 @@ from desk_app.models.enums import AppointmentStatus, InvoiceStatus, PlanKind
 from desk_app.models.money import format_money
 from desk_app.models.packages import PackagePlan, PackageRedemption, PackageSale
 from desk_app.models.patient import Patient, display_name_of
+from desk_app.services import audit
 from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_local_to_utc, clinic_today, to_clinic_time
 from desk_app.services.db import Database
@@ -170,6 +171,13 @@ class PackageReportService:
         return [UsageRow(uid(raw), patient, package, kinds[str(kind)], int(n), int(used), total,
                          expires)
                 for _, package, _, patient, kind, n, used, total, expires, raw in named]
+
+    def record_export(self, actor: Actor, report: str, rows: int) -> None:
+        """An export of a report is an audit event (who took which report, how many rows)."""
+        require(actor, Permission.VIEW_REPORTS)
+        with self.db.transaction() as s:
+            audit.record(s, actor, "report.exported", summary=f"Exported {report} ({rows} rows)",
+                         details={"report": report, "rows": rows})
 
     @staticmethod
     def usage_csv(rows: list[UsageRow]) -> str:

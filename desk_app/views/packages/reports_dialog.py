@@ -208,6 +208,15 @@ class PackageReportsDialog(FormDialog):
 
     def export_to(self, path: Path) -> None:
         text = self.csv_text()
-        self.ctx.tasks.db(lambda: path.write_text(text, encoding="utf-8"),
+        usage = self.tabs.currentIndex() == 0
+        report = "package usage" if usage else "package sales"
+        count = len(self.usage_model.rows if usage else self.sales_model.rows)
+        reports, actor = self.ctx.services.package_reports, self.ctx.actor
+
+        def export() -> None:
+            path.write_text(text, encoding="utf-8")
+            reports.record_export(actor, report, count)
+
+        self.ctx.tasks.db(export,
                           lambda _n: self.banner.show_success(f"Saved {path.name}."),
                           lambda e: self.banner.show_error(message_for(e)), owner=self)
