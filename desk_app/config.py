@@ -94,6 +94,9 @@ def _type_name(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+_URL_SHAPE = re.compile(r"^[\w+]+://")
+
+
 def _check_database_url(value: object) -> str | None:
     if value is None:
         return None
@@ -105,14 +108,10 @@ def _check_database_url(value: object) -> str | None:
     value = value.strip()
     if not value:
         raise ValueError("is empty; remove the line to use the built-in database")
-    # SQLAlchemy is imported here, not at the top: the sign-in window reads the config and
-    # opens before SQLAlchemy has loaded (views/startup.py).
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        make_url(value)
-    except ArgumentError:
+    # The shape SQLAlchemy's URL parser accepts, checked without importing it: the sign-in
+    # window reads the config before SQLAlchemy has loaded (views/startup.py); opening the
+    # database parses the URL in full.
+    if not _URL_SHAPE.match(value):
         raise ValueError(
             f"{value!r} is not a database URL; write it like "
             f'"postgresql+psycopg://user@host:5432/dbname"'
@@ -350,24 +349,29 @@ def _central_url(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError('table: url must be text such as '
                          '"postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"')
-    from sqlalchemy.engine import make_url  # here: the sign-in window loads no SQLAlchemy
-    from sqlalchemy.exc import ArgumentError
+    from urllib.parse import urlsplit  # not SQLAlchemy: the sign-in window loads none
 
+    text = value.strip()
+    example = '"postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"'
     try:
-        url = make_url(value.strip())
-    except ArgumentError:
-        raise ValueError(f"table: url {value!r} is not a database URL; write it like "
-                         '"postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"') from None
-    if url.get_backend_name() != "postgresql":
+        url = urlsplit(text)
+        port = url.port  # a port that is not a number raises here
+    except ValueError:
+        url = None
+    if url is None or not _URL_SHAPE.match(text):
+        raise ValueError(f"table: url {value!r} is not a database URL; write it like {example}")
+    if url.scheme.split("+")[0] != "postgresql":
         raise ValueError(f"table: url {value!r} is not PostgreSQL; the central database is "
                          'PostgreSQL, "postgresql+psycopg://user@host:5432/dbname"')
     if url.password:
         raise ValueError("table: url contains a password; leave it out (it is kept in the "
                          "operating system keyring)")
-    if not url.host or not url.database or not url.username:
+    if not url.hostname or not url.path.strip("/") or not url.username:
         raise ValueError(f"table: url {value!r} needs a user, a host and a database name, "
-                         'like "postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk"')
-    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+                         f"like {example}")
+    where = f"{url.username}@{url.hostname}" + (f":{port}" if port else "")
+    query = f"?{url.query}" if url.query else ""
+    return f"postgresql+psycopg://{where}{url.path}{query}"
 
 
 def _check_central(value: object) -> CentralConfig | None:
@@ -453,10 +457,12 @@ class Config:
 
 
 def _url_has_password(url: str) -> bool:
-    from sqlalchemy.engine import make_url
+    from urllib.parse import urlsplit  # not SQLAlchemy: read before the sign-in window
 
-    parsed = make_url(url)
-    return bool(parsed.password)
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
 
 
 def load_config(path: Path | None = None) -> Config | None:

@@ -73,3 +73,27 @@ def test_the_sign_in_window_needs_no_database_layer() -> None:
                             text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_reading_a_config_with_database_urls_needs_no_database_layer(tmp_path: Path) -> None:
+    """A workstation's config names its database and central server; reading it before the
+    sign-in window is drawn must not load SQLAlchemy either."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'database_url = "sqlite:////var/lib/front-desk/clinic.sqlite3"\n'
+        '[central]\nurl = "postgresql://frontdesk@db.clinic.lan:5432/frontdesk"\n',
+        encoding="utf-8",
+    )
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from desk_app.config import load_config\n"
+        "config = load_config(Path(sys.argv[1]))\n"
+        "print(config.central.url, 'sqlalchemy' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(config)], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "postgresql+psycopg://frontdesk@db.clinic.lan:5432/frontdesk", "False"
+    ]
