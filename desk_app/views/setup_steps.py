@@ -42,6 +42,12 @@ def _billing_notices(ctx: ViewContext, parent: QWidget) -> QDialog:
     return NoticeSettingsDialog(ctx, parent)
 
 
+def _central_database(ctx: ViewContext, parent: QWidget) -> QDialog:
+    from desk_app.views.central_settings_dialog import CentralSettingsDialog
+
+    return CentralSettingsDialog(ctx, parent)
+
+
 _STEPS: dict[str, OptionalStep] = {
     step.key: step
     for step in (
@@ -69,8 +75,9 @@ _STEPS: dict[str, OptionalStep] = {
             title="Central database",
             description="Share the clinic's data between several front-desk computers through "
             "a central PostgreSQL server.",
-            later="Clinic ▸ Settings",
+            later="Clinic ▸ Central database",
             button="Connect a central database…",
+            open=_central_database,
         ),
     )
 }

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -65,8 +66,26 @@ class TableTab(QWidget):
     """A profile tab of tables: action buttons, a status banner, then titled tables stacked.
 
     Background calls report on the banner. After a reload the tab selects the row just
-    written (`_select_after_load`), else the row that was selected before.
+    written (`_select_after_load`), else the row that was selected before. A tab that sets
+    `_stale` loads when it is next shown (`mark_stale`), so opening a profile reads only what
+    its first tab shows.
     """
+
+    _stale = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def mark_stale(self) -> None:
+        """What this tab shows may have changed: reload now if on screen, else when shown."""
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def reload(self) -> None:
+        raise NotImplementedError
 
     def __init__(
         self, ctx: ViewContext, patient_id: uuid.UUID, parent: QWidget | None = None
