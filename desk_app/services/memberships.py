@@ -231,6 +231,8 @@ class MembershipService:
             if notice is None or notice.clinic_id != actor.clinic_id:
                 raise NotFound("That notice no longer exists.")
             notice.dismissed_at = self.db.clock.now()
+            audit.record(s, actor, "membership.notice_dismissed", entity=notice,
+                         patient_id=notice.patient_id, summary=f"Dismissed: {notice.message}")
 
 
 __all__ = ["MembershipService", "PeriodBilled", "next_period"]

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMenuBar,
     QProgressBar,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -250,10 +251,22 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.network(work, self._membership_notices, lambda _e: None, owner=self)
 
     def _membership_notices(self, count: int) -> None:
-        self.notices_label.setText(
-            "" if count == 0 else f"{count} membership charge{'s' if count != 1 else ''} "
-            "failed: take payment or send a pay-balance link")
+        text = "" if count == 0 else (
+            f"{count} membership charge{'s' if count != 1 else ''} failed: take payment or "
+            "send a pay-balance link")
+        self.notices_label.setText(text)
+        self.notices_label.setAccessibleName(text)
         self.notices_label.setVisible(count > 0)
+
+    def failed_charges(self) -> QDialog:
+        from desk_app.views.packages.failed_charges_dialog import FailedChargesDialog
+
+        dialog = FailedChargesDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_patient.connect(self.open_patient)
+        dialog.changed.connect(self._membership_notices)
+        dialog.open()
+        return dialog
 
     def _build_status_bar(self) -> None:
         actor = self.ctx.actor
@@ -269,8 +282,14 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
         bar.addWidget(self.user_label, 1)
-        self.notices_label = QLabel("")
-        self.notices_label.setStyleSheet("color: #b42318;")
+        # Failed membership charges: a link-like button that opens the list to act on.
+        self.notices_label = QPushButton("")
+        self.notices_label.setFlat(True)
+        self.notices_label.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.notices_label.setStyleSheet(
+            "QPushButton { color: #b42318; border: none; text-decoration: underline; }"
+        )
+        self.notices_label.clicked.connect(self.failed_charges)
         self.notices_label.setVisible(False)
         bar.addPermanentWidget(self.notices_label)
         bar.addPermanentWidget(self.busy_label)

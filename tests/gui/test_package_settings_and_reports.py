@@ -182,3 +182,21 @@ def test_a_failed_membership_charge_shows_in_the_status_bar(
     assert window.notices_label.isVisible()
     assert window.notices_label.text() == (
         "1 membership charge failed: take payment or send a pay-balance link")
+
+    # Clicking it lists the failures: open the patient, then dismiss the notice.
+    from desk_app.views.packages.failed_charges_dialog import FailedChargesDialog
+    from tests.gui.test_accessibility import assert_all_named
+
+    window.notices_label.click()
+    [dialog] = [d for d in window.findChildren(FailedChargesDialog) if d.isVisible()]
+    wait_idle(qtbot, view_ctx)
+    assert_all_named(dialog)
+    [notice] = dialog.model.rows
+    assert "No card on file." in notice.message
+    dialog.open_button.click()
+    wait_idle(qtbot, view_ctx)
+    assert window.current_patient_id == maddy_id
+    dialog.dismiss_button.click()
+    wait_idle(qtbot, view_ctx)
+    assert dialog.model.rows == []
+    assert not window.notices_label.isVisible()
