@@ -44,6 +44,8 @@ from desk_app.views.view_context import ViewContext
 
 log = logging.getLogger(__name__)
 
+NO_FAILED_CHARGES = "Failed membership charges"  # the status-bar button's text while hidden
+
 if TYPE_CHECKING:
     from desk_app.views.audit_trail_dialog import AuditTrailDialog
     from desk_app.views.payment_accounts_dialog import PaymentAccountsDialog
@@ -251,7 +253,7 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.network(work, self._membership_notices, lambda _e: None, owner=self)
 
     def _membership_notices(self, count: int) -> None:
-        text = "" if count == 0 else (
+        text = NO_FAILED_CHARGES if count == 0 else (
             f"{count} membership charge{'s' if count != 1 else ''} failed: take payment or "
             "send a pay-balance link")
         self.notices_label.setText(text)
@@ -283,7 +285,8 @@ class MainWindow(QMainWindow):
         bar.setSizeGripEnabled(False)
         bar.addWidget(self.user_label, 1)
         # Failed membership charges: a link-like button that opens the list to act on.
-        self.notices_label = QPushButton("")
+        self.notices_label = QPushButton(NO_FAILED_CHARGES)
+        self.notices_label.setAccessibleName(NO_FAILED_CHARGES)
         self.notices_label.setFlat(True)
         self.notices_label.setCursor(Qt.CursorShape.PointingHandCursor)
         self.notices_label.setStyleSheet(

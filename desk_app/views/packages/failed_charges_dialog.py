@@ -42,7 +42,7 @@ class FailedChargesDialog(FormDialog):
         super().__init__(parent)
         self._ctx = ctx
         self.setWindowTitle("Failed membership charges — Front Desk")
-        self.setMinimumSize(860, 380)
+        self.setMinimumSize(1040, 380)
         self.model = NoticesModel(ctx.clinic.time_zone, self)
         self.table = profile_table(
             "Failed membership charges", self.model,
