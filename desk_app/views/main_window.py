@@ -178,9 +178,9 @@ class MainWindow(QMainWindow):
         )
         self.settings_action: QAction | None = None
         self.payment_accounts_action: QAction | None = None
-        clinic_menu = None
+        self._clinic_menu: QMenu | None = None
         if self.ctx.can(Permission.MANAGE_CLINIC):
-            clinic_menu = menus.addMenu("&Clinic")
+            clinic_menu = self.clinic_menu()
             self.settings_action = _action(self, "&Settings…", self.clinic_settings)
             clinic_menu.addAction(self.settings_action)
             self.payment_accounts_action = _action(
@@ -190,29 +190,31 @@ class MainWindow(QMainWindow):
             clinic_menu.addAction(_action(self, "&Billing notices…", self.notice_settings))
         self.staff_action: QAction | None = None
         if self.ctx.can(Permission.MANAGE_STAFF):
-            clinic_menu = clinic_menu or menus.addMenu("&Clinic")
             self.staff_action = _action(self, "S&taff…", self.staff)
-            clinic_menu.addAction(self.staff_action)
+            self.clinic_menu().addAction(self.staff_action)
         self.audit_action: QAction | None = None
         if self.ctx.can(Permission.VIEW_AUDIT):
-            clinic_menu = clinic_menu or menus.addMenu("&Clinic")
             self.audit_action = _action(self, "&Audit trail…", self.audit_trail)
-            clinic_menu.addAction(self.audit_action)
+            self.clinic_menu().addAction(self.audit_action)
         self._build_package_menus(menus)
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(_action(self, "&About Front Desk", self.about))
+
+    def clinic_menu(self) -> QMenu:
+        """The Clinic menu, made the first time something goes in it (not every role has
+        one)."""
+        if self._clinic_menu is None:
+            self._clinic_menu = self.menuBar().addMenu("&Clinic")
+        return self._clinic_menu
 
     def _build_package_menus(self, menus: QMenuBar) -> None:
         """Clinic ▸ Packages & Memberships (Administrative/All Billing and higher), Reports."""
         self.packages_action: QAction | None = None
         self.package_reports_action: QAction | None = None
         if self.ctx.can(Permission.MANAGE_PACKAGES):
-            existing = [a.menu() for a in menus.actions() if a.text() == "&Clinic"]
-            clinic_menu = (existing[0] if existing and isinstance(existing[0], QMenu)
-                           else menus.addMenu("&Clinic"))
             self.packages_action = _action(self, "Packages && &Memberships…",
                                            self.package_plans)
-            clinic_menu.addAction(self.packages_action)
+            self.clinic_menu().addAction(self.packages_action)
         reports_menu = menus.addMenu("&Reports")
         if self.ctx.can(Permission.VIEW_REPORTS):
             self.package_reports_action = _action(self, "Package && Membership &Usage…",

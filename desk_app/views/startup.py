@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from desk_app.config import ConfigError, load_config, save_config
+from desk_app.config import Config, ConfigError, load_config, save_config
 from desk_app.logs import setup_logging
 from desk_app.services.demo_credentials import DEMO_WORKSTATION
 from desk_app.views.error_dialog import ErrorReporter
@@ -49,12 +49,13 @@ class Opened:
     has_clinic: bool
 
 
-def open_workstation(demo: bool) -> Opened:
-    """Runs on the database thread: read the config, open (and migrate) the database, then
-    load the main window's code, so signing in finds it ready."""
+def open_workstation(demo: bool, config: Config | None = None) -> Opened:
+    """Runs on the database thread: read the config (unless `config` is the one already
+    read), open (and migrate) the database, then load the main window's code, so signing
+    in finds it ready."""
     from desk_app.app import open_context
 
-    config = load_config()
+    config = config if config is not None else load_config()
     use_demo = demo or (config is not None and config.demo)
     context = open_context(demo=use_demo, config=config)
     opened = Opened(context, context.has_clinic())
@@ -65,19 +66,31 @@ def open_workstation(demo: bool) -> Opened:
     return opened
 
 
-def early_sign_in(demo: bool) -> tuple[bool, str] | None:
-    """(demo, workstation) when the sign-in window can open before the database does: a
-    workstation set up before (a config file) or the demo; None on a first run or when the
-    config cannot be read (opening reports that)."""
+@dataclass(frozen=True)
+class EarlySignIn:
+    """What the sign-in window needs before the database is open; `config` is the file
+    as read (None with --demo, which does not read it), handed on to the opening."""
+
+    demo: bool
+    workstation: str
+    config: Config | None = None
+
+
+def early_sign_in(demo: bool) -> EarlySignIn | None:
+    """The sign-in window can open before the database does: a workstation set up before
+    (a config file) or the demo; None on a first run or when the config cannot be read
+    (opening reports that)."""
     if demo:
-        return True, DEMO_WORKSTATION
+        return EarlySignIn(True, DEMO_WORKSTATION)
     try:
         config = load_config()
     except ConfigError:
         return None
     if config is None:
         return None
-    return (True, DEMO_WORKSTATION) if config.demo else (False, config.workstation)
+    if config.demo:
+        return EarlySignIn(True, DEMO_WORKSTATION, config)
+    return EarlySignIn(False, config.workstation, config)
 
 
 def switch_to_demo(current: AppContext) -> Opened:
@@ -146,15 +159,14 @@ class Launcher(QObject):
             return
         # The sign-in window first; the database thread starts once it is drawn (importing
         # the database layer would otherwise compete with drawing it for the interpreter).
-        demo, workstation = early
-        dialog = self._show_sign_in(workstation, demo, load_clinic_name=False)
+        dialog = self._show_sign_in(early.workstation, early.demo, load_clinic_name=False)
         begun = False
 
         def begin() -> None:
             nonlocal begun
             if not begun:
                 begun = True
-                self._open(lambda: open_workstation(self._demo), progress=False)
+                self._open(lambda: open_workstation(self._demo, early.config), progress=False)
                 dialog.load_clinic_name()  # queued behind the opening
                 self._submit_if_headless(dialog)
 

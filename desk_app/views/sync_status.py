@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from desk_app.services.clock import to_clinic_time
 from desk_app.services.permissions import Permission
@@ -220,19 +220,18 @@ def install_sync_ui(window: MainWindow) -> SyncStatusWidget:
     widget = SyncStatusWidget(ctx, open_conflicts, window)
     window.statusBar().addPermanentWidget(widget)
     if ctx.can(Permission.MANAGE_CLINIC):
-        menu = next((a.menu() for a in window.menuBar().actions() if a.text() == "&Clinic"), None)
-        if isinstance(menu, QMenu):
-            menu.addSeparator()
-            central = menu.addAction("&Central database…")
+        menu = window.clinic_menu()
+        menu.addSeparator()
+        central = menu.addAction("&Central database…")
 
-            def open_settings() -> None:
-                from desk_app.views.central_settings_dialog import CentralSettingsDialog
+        def open_settings() -> None:
+            from desk_app.views.central_settings_dialog import CentralSettingsDialog
 
-                CentralSettingsDialog(ctx, window).open()
+            CentralSettingsDialog(ctx, window).open()
 
-            central.triggered.connect(open_settings)
-            if open_conflicts is not None:
-                menu.addAction("Sync &conflicts…").triggered.connect(open_conflicts)
+        central.triggered.connect(open_settings)
+        if open_conflicts is not None:
+            menu.addAction("Sync &conflicts…").triggered.connect(open_conflicts)
     window.closed.connect(widget.shutdown)
     window.signed_out.connect(widget.shutdown)
     return widget

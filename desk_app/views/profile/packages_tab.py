@@ -75,7 +75,10 @@ class PackagesTab(TableTab):
 
     # ----- loading ---------------------------------------------------------------------------
 
+    _stale = True  # loads when first shown (TableTab)
+
     def reload(self) -> None:
+        self._stale = False
         actor, pid = self.ctx.actor, self.patient_id
         self.call(lambda: self.ctx.services.packages.sales_for_patient(actor, pid),
                   self._loaded, "Packages could not be loaded: ")

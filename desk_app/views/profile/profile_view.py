@@ -104,7 +104,7 @@ class ProfileView(QWidget):
         install_invoice_link_menu(self.billing, lambda _row: self.notices.reload())
         self.appointments.invoiced.connect(self._visit_invoiced)
         self.packages.balance_changed.connect(lambda: self.billing.money_changed())
-        self.billing.balance_changed.connect(self.packages.reload)
+        self.billing.balance_changed.connect(self.packages.mark_stale)
         self.contact.saved.connect(self._details_loaded)
         self.contact.stale.connect(lambda: self._load_details(force=True))
         self.reload()
@@ -118,7 +118,7 @@ class ProfileView(QWidget):
         self._load_details()
         self.billing.reload()
         self.appointments.mark_stale()
-        self.packages.reload()
+        self.packages.mark_stale()
         self.receipts.mark_stale()
         self.cards.reload()
         self.notices.reload()
@@ -170,7 +170,7 @@ class ProfileView(QWidget):
 
     def _visit_invoiced(self, created: InvoiceCreated | None) -> None:
         self.billing.money_changed(select=created.invoice_id if created else None)
-        self.packages.reload()
+        self.packages.mark_stale()
 
     def _today(self) -> date:
         return clinic_today(self.ctx.services.db.clock, self.ctx.clinic.time_zone)
