@@ -96,7 +96,12 @@ def test_practitioner_cannot_edit_patients_but_can_book(db: Database) -> None:
     c = small_clinic(db)
     pid = c.patient()
     practitioner = c.actor("psharma")
-    details = c.services.patients.get(practitioner, pid)
+    physio = c.treatment("Physio initial assessment")
+    c.services.appointments.book(c.owner, pid, practitioner.staff_id, physio, c.location_id,
+                                 datetime(2026, 11, 25, 9, 30))
+    details = c.services.patients.get(practitioner, pid)  # theirs now: booked with them
+    c.services.appointments.book(practitioner, pid, practitioner.staff_id, physio,
+                                 c.location_id, datetime(2026, 12, 2, 9, 30))  # a follow-up
     with pytest.raises(PermissionDenied, match="Practitioner"):
         c.services.patients.update(practitioner, pid, details.data, details.version)
 

@@ -280,6 +280,9 @@ def test_a_practitioner_may_see_receipts_but_not_email_them(db: Database) -> Non
     c = small_clinic(db)
     patient = c.patient()
     practitioner = c.actor("dokoye")
+    c.services.appointments.book(c.owner, patient, practitioner.staff_id,
+                                 c.treatment("Massage 60 min"), c.location_id,
+                                 datetime(2026, 11, 20, 9, 0))  # their patient: seen by them
     assert c.services.receipts.page(practitioner, patient).total == 0
     document = c.services.documents.statement(
         practitioner, patient, date(2026, 11, 1), date(2026, 11, 30)

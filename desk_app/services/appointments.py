@@ -22,6 +22,11 @@ from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_local_to_utc, to_clinic_time
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
+from desk_app.services.patient_access import (
+    require_own_day,
+    require_patient,
+    sees_only_own_patients,
+)
 from desk_app.services.permissions import Permission, require
 from desk_app.services.row_ids import Ids, raw_id
 
@@ -84,6 +89,8 @@ class AppointmentService:
                         Staff.clinic_id == actor.clinic_id,
                         Staff.role == Role.PRACTITIONER,
                         Staff.active.is_(True),
+                        # a practitioner books their own day only
+                        *([Staff.id == actor.staff_id] if sees_only_own_patients(actor) else []),
                     )
                     .order_by(Staff.last_name, Staff.first_name)
                 )
@@ -114,6 +121,7 @@ class AppointmentService:
         """
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             conn = s.connection()  # Core: plain column rows need no ORM row handling
             tz = conn.execute(
                 select(Clinic.time_zone).where(Clinic.id == actor.clinic_id)
@@ -185,7 +193,9 @@ class AppointmentService:
     ) -> uuid.UUID:
         """Book a visit; `starts_local` is wall-clock time at the clinic."""
         require(actor, Permission.BOOK_APPOINTMENTS)
+        require_own_day(actor, practitioner_id)
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             clinic = s.get_one(Clinic, actor.clinic_id)
             if s.get(Patient, patient_id) is None:
                 raise NotFound("That patient no longer exists.")
@@ -231,6 +241,7 @@ class AppointmentService:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFound("That appointment no longer exists.")
+            require_own_day(actor, appt.practitioner_id)
             if appt.status == status:
                 return
             if status == AppointmentStatus.CANCELLED:

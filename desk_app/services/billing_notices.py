@@ -61,6 +61,7 @@ from desk_app.services.notice_messages import (
     render_text,
     sms_segments,
 )
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.payment_accounts import PaymentAccountService, account_served_at
 from desk_app.services.permissions import Permission, has_permission, require
 from desk_app.services.sms import SmsSender
@@ -201,6 +202,7 @@ class BillingNoticeService:
     def panel(self, actor: Actor, patient_id: uuid.UUID) -> NoticePanel:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             patient, clinic = self._patient(s, actor, patient_id)
             balance = patient_balance(s, patient_id, clinic.currency)
             mobile, text_blocked = self._text_recipient(patient, clinic)
@@ -232,6 +234,7 @@ class BillingNoticeService:
     def history(self, actor: Actor, patient_id: uuid.UUID) -> list[NoticeRow]:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             self._patient(s, actor, patient_id)
             return self._history(s, patient_id)
 
@@ -241,6 +244,7 @@ class BillingNoticeService:
         link (made when it is sent)."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             if kind is NoticeKind.TOP_UP:
                 plan = self._plan_top_up(s, actor, patient_id, channel)
             else:
@@ -297,6 +301,7 @@ class BillingNoticeService:
         """Text Reminder / Email Reminder: a link to pay the outstanding balance. Blocks."""
         require(actor, Permission.TAKE_PAYMENT)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             plan = self._plan_balance(s, actor, patient_id, channel)
         return self._send(actor, plan, custom_message)
 
@@ -306,6 +311,7 @@ class BillingNoticeService:
         account (collected by the patient). Blocks."""
         require(actor, Permission.TAKE_PAYMENT)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             plan = self._plan_top_up(s, actor, patient_id, channel)
         return self._send(actor, plan, custom_message)
 
@@ -315,6 +321,7 @@ class BillingNoticeService:
         (Resend). Blocks."""
         require(actor, Permission.SEND_PAYMENT_LINKS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, Invoice, invoice_id)
             invoice = s.get(Invoice, invoice_id)
             if invoice is None or invoice.clinic_id != actor.clinic_id:
                 raise NotFound("That invoice no longer exists.")

@@ -79,6 +79,7 @@ from desk_app.services.charge_targets import (
 )
 from desk_app.services.db import Database
 from desk_app.services.errors import NotFound, ServiceError, ValidationError
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.payment_accounts import PaymentAccountService
 from desk_app.services.permissions import Permission, require
 from desk_app.services.stripe_gateway import GatewayError, GatewayErrorKind, PaymentGateway
@@ -130,6 +131,7 @@ class CardPaymentService:
         """What charging ``target`` would pay, for the confirmation step."""
         require(actor, Permission.TAKE_PAYMENT)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             currency = s.get_one(Clinic, actor.clinic_id).currency
             amount, parts = plan_charge(s, patient_id, target, currency, lock=False)
             rows = tuple((invoice_id, s.get_one(Invoice, invoice_id).number, cents)
@@ -140,6 +142,7 @@ class CardPaymentService:
         """Charges and refunds of the patient that are still being checked with Stripe."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             staff = {sid: f"{fn} {ln}".strip() for sid, fn, ln in s.execute(
                 select(Staff.id, Staff.first_name, Staff.last_name))}
             rows: list[UnsettledAttempt] = []
@@ -163,12 +166,14 @@ class CardPaymentService:
         the invoices a refund would unapply (``card_payment_rows.refund_preview``)."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             return card_payment_rows(s, patient_id)
 
     def charge_outcome(self, actor: Actor, attempt_id: uuid.UUID) -> ChargeOutcome:
         """Where a charge attempt stands now (from the database; no Stripe call)."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, ChargeAttempt, attempt_id)
             attempt = s.get(ChargeAttempt, attempt_id)
             if attempt is None or attempt.clinic_id != actor.clinic_id:
                 raise NotFound("That card charge does not exist.")
@@ -228,6 +233,7 @@ class CardPaymentService:
         if existing is not None:
             return self._replay(actor, existing, patient_id)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             card = s.get(CardOnFile, card_id)
             if card is None or card.patient_id != patient_id:
                 raise NotFound("That card is not on this patient's file.")

@@ -41,6 +41,7 @@ from desk_app.services.errors import (
     NotFound,
     ValidationError,
 )
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.payment_accounts import PaymentAccountService
 from desk_app.services.permissions import Permission, require
 from desk_app.services.stripe_gateway import (
@@ -137,6 +138,7 @@ class CardService:
         """The patient's cards, newest first; expired ones flagged (clinic's time zone)."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             query = select(CardOnFile).where(CardOnFile.patient_id == patient_id)
             if not include_removed:
                 query = query.where(CardOnFile.removed_at.is_(None))
@@ -146,6 +148,7 @@ class CardService:
     def card(self, actor: Actor, card_id: uuid.UUID) -> CardRow:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, CardOnFile, card_id)
             card = s.get(CardOnFile, card_id)
             if card is None:
                 raise NotFound("That card is no longer on file.")
@@ -195,6 +198,7 @@ class CardService:
         """
         require(actor, Permission.TAKE_PAYMENT)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             self._patient(s, actor, patient_id)
             creds = self.accounts.credentials(s, actor.clinic_id, payment_account_id)
         gateway = self.accounts.gateway_for(creds.account_id)
@@ -234,6 +238,7 @@ class CardService:
         if not payment_method_id.startswith(("pm_", "card_")):
             raise ValidationError("That is not a Stripe card (PaymentMethod) id.")
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             self._patient(s, actor, patient_id)
             creds = self.accounts.credentials(s, actor.clinic_id, payment_account_id)
             customer_id = s.scalar(select(StripeCustomer.stripe_customer_id).where(
@@ -350,6 +355,7 @@ class CardService:
         """Take a card off the patient's file and detach it at Stripe (Billing permission)."""
         require(actor, Permission.MANAGE_CARDS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, CardOnFile, card_id)
             card = s.get(CardOnFile, card_id)
             if card is None:
                 raise NotFound("That card is no longer on file.")

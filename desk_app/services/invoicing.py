@@ -28,6 +28,7 @@ from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.ledger import invoice_applied
 from desk_app.services.package_coverage import coverage_of, covered_line_description
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.permissions import Permission, require
 
 MAX_QUANTITY = 999
@@ -102,6 +103,7 @@ class InvoicingService:
         """Invoice a visit at its treatment's price and tax; a visit is invoiced once."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Appointment, appointment_id)
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFound("That appointment no longer exists.")
@@ -162,6 +164,7 @@ class InvoicingService:
         if not lines:
             raise ValidationError("Add at least one item to the invoice.")
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             if s.get(Patient, patient_id) is None:
                 raise NotFound("That patient no longer exists.")
             invoice = self._new_invoice(s, actor, patient_id, location_id)
@@ -184,6 +187,7 @@ class InvoicingService:
         """Delete an invoice nothing is paid on. With a payment applied, unapply it first."""
         require(actor, Permission.DELETE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Invoice, invoice_id)
             invoice = s.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
             if invoice is None:
                 raise NotFound("That invoice no longer exists.")

@@ -37,6 +37,7 @@ from desk_app.services import audit
 from desk_app.services.actor import Actor
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.permissions import Permission, require
 from desk_app.services.row_ids import Ids, raw_id
 
@@ -214,6 +215,7 @@ class LedgerService:
     def balance(self, actor: Actor, patient_id: uuid.UUID) -> PatientBalance:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             return patient_balance(s, patient_id, self.currency(s, actor))
 
     def billing_summary(self, actor: Actor, patient_id: uuid.UUID) -> BillingSummary:
@@ -224,6 +226,7 @@ class LedgerService:
         """
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             currency = self.currency(s, actor)
             # Through Core, not the ORM: plain column rows need none of the ORM's row handling.
             conn = s.connection()
@@ -369,6 +372,7 @@ class LedgerService:
         if amount_cents <= 0:
             raise ValidationError("Enter an amount greater than zero.", "amount")
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             patient = s.get(Patient, patient_id)
             if patient is None:
                 raise NotFound("That patient no longer exists.")
@@ -425,6 +429,8 @@ class LedgerService:
         """Apply all or part of a payment's unapplied amount to an invoice; returns the amount."""
         require(actor, Permission.APPLY_PAYMENT)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Payment, payment_id)
+            require_patient_of(s, actor, Invoice, invoice_id)
             currency = self.currency(s, actor)
             payment = self._locked_payment(s, payment_id)
             invoice = self._open_invoice(s, invoice_id, payment.patient_id)
@@ -454,6 +460,7 @@ class LedgerService:
         """Pay an invoice from the patient's available credit, oldest credit first."""
         require(actor, Permission.APPLY_PAYMENT)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Invoice, invoice_id)
             currency = self.currency(s, actor)
             patient_id = s.scalar(select(Invoice.patient_id).where(Invoice.id == invoice_id))
             if patient_id is None:
@@ -497,6 +504,8 @@ class LedgerService:
         """Take all or part of a payment back off an invoice; it becomes credit again."""
         require(actor, Permission.UNAPPLY_PAYMENT)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Payment, payment_id)
+            require_patient_of(s, actor, Invoice, invoice_id)
             currency = self.currency(s, actor)
             payment = self._locked_payment(s, payment_id)
             invoice = self._locked_invoice(s, invoice_id)
@@ -543,6 +552,7 @@ class LedgerService:
         """
         require(actor, Permission.REFUND)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Payment, payment_id)
             currency = self.currency(s, actor)
             payment = self._locked_payment(s, payment_id)
             if payment.method == PaymentMethod.CARD:

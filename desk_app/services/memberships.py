@@ -32,6 +32,12 @@ from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ServiceError
 from desk_app.services.package_terms import next_period, period_start
 from desk_app.services.packages import create_sale
+from desk_app.services.patient_access import (
+    own_patient_clause,
+    require_patient,
+    require_patient_of,
+    sees_only_own_patients,
+)
 from desk_app.services.permissions import Permission, require
 
 log = logging.getLogger(__name__)
@@ -80,6 +86,7 @@ class MembershipService:
         """Put the patient on a membership; its first period is invoiced (and charged) now."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             patient = s.get(Patient, patient_id)
             if patient is None or patient.clinic_id != actor.clinic_id:
                 raise NotFound("That patient no longer exists.")
@@ -105,6 +112,7 @@ class MembershipService:
         """No more periods are invoiced; the current period's uses stay usable."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Membership, membership_id)
             membership = s.get(Membership, membership_id)
             if membership is None or membership.clinic_id != actor.clinic_id:
                 raise NotFound("That membership no longer exists.")
@@ -117,6 +125,7 @@ class MembershipService:
     def for_patient(self, actor: Actor, patient_id: uuid.UUID) -> list[MembershipRow]:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             return [
                 MembershipRow(m.id, name, m.started_on, m.next_period_on,
                               m.cancelled_at is not None)
@@ -134,6 +143,8 @@ class MembershipService:
         require(actor, Permission.CREATE_INVOICE)
         billed: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, date, int, bool]] = []
         with self.db.transaction() as s:
+            if membership_id is not None:  # without one: the clinic's scheduled run
+                require_patient_of(s, actor, Membership, membership_id)
             clinic = s.get_one(Clinic, actor.clinic_id)
             today = clinic_today(self.db.clock, clinic.time_zone)
             query = select(Membership).where(Membership.clinic_id == actor.clinic_id,
@@ -219,14 +230,18 @@ class MembershipService:
         """What the front desk has still to act on, newest first."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            query = select(DeskNotice).where(
+                DeskNotice.clinic_id == actor.clinic_id, DeskNotice.dismissed_at.is_(None)
+            )
+            if sees_only_own_patients(actor):
+                query = query.where(own_patient_clause(actor.staff_id, DeskNotice.patient_id))
             return [NoticeRow(n.id, n.patient_id, n.invoice_id, n.created_at, n.message)
-                    for n in s.scalars(select(DeskNotice).where(
-                        DeskNotice.clinic_id == actor.clinic_id,
-                        DeskNotice.dismissed_at.is_(None)).order_by(DeskNotice.created_at.desc()))]
+                    for n in s.scalars(query.order_by(DeskNotice.created_at.desc()))]
 
     def dismiss(self, actor: Actor, notice_id: uuid.UUID) -> None:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, DeskNotice, notice_id)
             notice = s.get(DeskNotice, notice_id)
             if notice is None or notice.clinic_id != actor.clinic_id:
                 raise NotFound("That notice no longer exists.")

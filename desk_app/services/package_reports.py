@@ -32,6 +32,7 @@ from desk_app.services.errors import ValidationError
 from desk_app.services.ledger import patient_balance
 from desk_app.services.package_coverage import coverage_of
 from desk_app.services.package_terms import Usage
+from desk_app.services.patient_access import require_own_day
 from desk_app.services.permissions import Permission, require
 from desk_app.services.row_ids import Ids, raw_id
 
@@ -254,6 +255,7 @@ class PackageReportService:
         balance, for reviewing between sessions (their own unless another is chosen)."""
         require(actor, Permission.VIEW_PATIENTS)
         who = practitioner_id or actor.staff_id
+        require_own_day(actor, who)
         with self.db.reading() as s:
             clinic = s.get_one(Clinic, actor.clinic_id)
             tz = clinic.time_zone

@@ -73,6 +73,7 @@ from desk_app.services.package_terms import (
     pro_rata_refund,
     sale_status,
 )
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.permissions import Permission, require
 from desk_app.services.receipts import receipt_number
 
@@ -233,6 +234,8 @@ class PackageService:
         if patient_id == with_patient_id:
             raise ValidationError("Choose another patient to share a household with.")
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
+            require_patient(s, actor, with_patient_id)
             for pid in (patient_id, with_patient_id):
                 patient = s.get(Patient, pid)
                 if patient is None or patient.clinic_id != actor.clinic_id:
@@ -258,6 +261,7 @@ class PackageService:
         them by their household."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
             today = clinic_today(self.db.clock, tz)
             household = household_of(s, patient_id)
@@ -273,6 +277,7 @@ class PackageService:
     def sale(self, actor: Actor, sale_id: uuid.UUID) -> SaleRow:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, PackageSale, sale_id)
             sale = self._sale(s, actor, sale_id)
             today = clinic_today(self.db.clock, s.get_one(Clinic, actor.clinic_id).time_zone)
             return self._row(s, sale, today)
@@ -282,6 +287,7 @@ class PackageService:
         each with the rule that refuses it."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
             today = clinic_today(self.db.clock, tz)
@@ -307,6 +313,7 @@ class PackageService:
         """Sell a package: its invoice is created now; it is redeemable once fully paid."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             patient = s.get(Patient, patient_id)
             if patient is None or patient.clinic_id != actor.clinic_id:
                 raise NotFound("That patient no longer exists.")
@@ -336,6 +343,7 @@ class PackageService:
         applied: "unapply the payment first"."""
         require(actor, Permission.DELETE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, PackageSale, sale_id)
             sale = self._sale(s, actor, sale_id, lock=True)
             invoice = s.scalar(select(Invoice).where(Invoice.id == sale.invoice_id)
                                .with_for_update())
@@ -368,6 +376,7 @@ class PackageService:
         """Use one of the package on this visit. Refusals name the rule that failed."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
             # The package row is locked first: a second desk taking the last use waits here and
             # then sees this use.
@@ -414,6 +423,7 @@ class PackageService:
         through the package has that invoice deleted (refused while a payment is applied)."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
             cover = coverage_of(s, appt.id)
             if cover is None:
@@ -456,6 +466,7 @@ class PackageService:
         """Apply the first auto-selected package that can cover this visit (if any)."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
             if coverage_of(s, appt.id) is None:
                 tz = s.get_one(Clinic, actor.clinic_id).time_zone
@@ -476,6 +487,7 @@ class PackageService:
         which auto-selected package they would take ("" when none)."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
             today = clinic_today(self.db.clock, tz)
             for sale in self._candidates(s, patient_id):
@@ -507,6 +519,7 @@ class PackageService:
         """(pro rata amount for the unused uses, most that can be refunded)."""
         require(actor, Permission.REFUND)
         with self.db.reading() as s:
+            require_patient_of(s, actor, PackageSale, sale_id)
             sale = self._sale(s, actor, sale_id)
             _, paid = _sale_paid(s, sale)
             return (pro_rata_refund(paid, sale.uses_total, uses_of(s, sale.id)), paid)
@@ -517,6 +530,7 @@ class PackageService:
         None) or a chosen amount, to account credit or back to the card that paid for it."""
         require(actor, Permission.REFUND)
         with self.db.transaction() as s:
+            require_patient_of(s, actor, PackageSale, sale_id)
             currency = s.get_one(Clinic, actor.clinic_id).currency
             sale = self._sale(s, actor, sale_id, lock=True)
             if sale.closed_at is not None:
@@ -606,6 +620,7 @@ class PackageService:
         )
 
         with self.db.reading() as s:
+            require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
             cover = coverage_of(s, appt.id)
             if cover is None:

@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from desk_app.models.billing import Invoice
 from desk_app.models.clinic import Clinic
 from desk_app.models.enums import InvoiceStatus
 from desk_app.models.money import format_money
@@ -31,6 +32,7 @@ from desk_app.services.documents.pdf_document import PdfDocument
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.invoice_details import load_invoice_detail, services_in_period
 from desk_app.services.mail import Delivery, OutgoingEmail, check_address, mask_address
+from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.permissions import Permission, require
 from desk_app.services.receipts import PAGE_SIZE, Receipt, check_period, load_receipts
 from desk_app.services.statements import load_statement, period_bounds
@@ -76,6 +78,7 @@ class PatientDocumentsService:
             raise ValidationError(f"At most {PAGE_SIZE} receipts go in one file.")
         payment_ids = {r.payment_id for r in shown}
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             branding, patient = self._parties(s, actor, patient_id)
             by_number = {r.number: r for r in load_receipts(s, patient_id, payment_ids)}
             missing = [n for n in wanted if n not in by_number]
@@ -114,6 +117,7 @@ class PatientDocumentsService:
         """The detailed receipt of one invoice, for an insurance claim."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient_of(s, actor, Invoice, invoice_id)
             invoice = load_invoice_detail(s, invoice_id)
             if invoice is None:
                 raise NotFound("That invoice no longer exists.")
@@ -138,6 +142,7 @@ class PatientDocumentsService:
         require(actor, Permission.VIEW_PATIENTS)
         _check_document_period(start, end)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             branding, patient = self._parties(s, actor, patient_id)
             statement = load_statement(s, patient_id, start, end, branding.time_zone)
             today = clinic_today(self.db.clock, branding.time_zone)
@@ -157,6 +162,7 @@ class PatientDocumentsService:
         require(actor, Permission.VIEW_PATIENTS)
         _check_document_period(start, end)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             branding, patient = self._parties(s, actor, patient_id)
             first, after = period_bounds(start, end, branding.time_zone)
             services = services_in_period(s, patient_id, first, after)
@@ -178,6 +184,7 @@ class PatientDocumentsService:
         """Where the patient's documents go by default: the bill-to email, else their own."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             person = self._patient(s, actor, patient_id)
             return person.bill_to_email or person.email
 
@@ -188,6 +195,7 @@ class PatientDocumentsService:
         require(actor, Permission.EMAIL_DOCUMENTS)
         address = check_address(to)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             branding, _party = self._parties(s, actor, patient_id)
             person = self._patient(s, actor, patient_id)
             first_name = person.preferred_name or person.legal_first_name
@@ -208,6 +216,7 @@ class PatientDocumentsService:
         require(actor, Permission.EMAIL_DOCUMENTS)
         document = record.document
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             outcome = "emailed" if record.delivery.sent else "saved to the outbox"
             audit.record(
                 s,

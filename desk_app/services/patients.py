@@ -38,6 +38,12 @@ from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_today
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound
+from desk_app.services.own_patient_search import find_own_patients
+from desk_app.services.patient_access import (
+    own_patient_clause,
+    require_patient,
+    sees_only_own_patients,
+)
 from desk_app.services.patient_input import PatientInput, clean_patient_input
 from desk_app.services.permissions import Permission, require
 from desk_app.services.search_tokens import (
@@ -338,18 +344,23 @@ class PatientService:
     def search(self, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            if sees_only_own_patients(actor):
+                return find_own_patients(s, actor.staff_id, query[:200], limit)
             return find_patients(s, query[:200], limit)
 
     def get(self, actor: Actor, patient_id: uuid.UUID) -> PatientDetails:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
-            return details_of(self._load(s, patient_id))
+            p = self._load(s, patient_id)
+            require_patient(s, actor, p.id)
+            return details_of(p)
 
     def open_profile(self, actor: Actor, patient_id: uuid.UUID) -> PatientDetails:
         """Open a patient's profile; the view is logged so 'recent patients' and audits work."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.transaction() as s:
             p = self._load(s, patient_id)
+            require_patient(s, actor, p.id)
             audit.record(s, actor, "patient.viewed", entity=p, patient_id=p.id)
             return details_of(p)
 
@@ -364,13 +375,16 @@ class PatientService:
                 .group_by(AuditEvent.patient_id)
                 .subquery()
             )
-            rows = s.scalars(
+            recent = (
                 select(Patient)
                 .join(last_seen, last_seen.c.patient_id == Patient.id)
                 .where(Patient.archived.is_(False))
                 .order_by(last_seen.c.seen.desc())
                 .limit(limit)
             )
+            if sees_only_own_patients(actor):  # one they no longer see is left out
+                recent = recent.where(own_patient_clause(actor.staff_id, Patient.id))
+            rows = s.scalars(recent)
             return [summary_of(p) for p in rows]
 
     def create(self, actor: Actor, data: PatientInput) -> PatientDetails:
@@ -398,6 +412,7 @@ class PatientService:
     ) -> PatientDetails:
         require(actor, Permission.EDIT_PATIENTS)
         with self.db.transaction() as s:
+            require_patient(s, actor, patient_id)
             p = self._load(s, patient_id)
             if p.version != expected_version:
                 raise Conflict(

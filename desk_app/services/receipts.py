@@ -46,6 +46,7 @@ from desk_app.services.actor import Actor
 from desk_app.services.clock import to_clinic_time
 from desk_app.services.db import Database
 from desk_app.services.errors import NotFound, ValidationError
+from desk_app.services.patient_access import require_patient
 from desk_app.services.permissions import Permission, require
 
 #: Allocations of one payment written this close together by one person at one desk are one
@@ -467,6 +468,7 @@ class ReceiptsService:
         require(actor, Permission.VIEW_PATIENTS)
         check_period(start, end)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             clinic = s.get(Clinic, actor.clinic_id)
             if clinic is None:
                 raise NotFound("This workstation's clinic is missing from the database.")
@@ -490,4 +492,5 @@ class ReceiptsService:
         """Every receipt of the patient, newest payment first."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
+            require_patient(s, actor, patient_id)
             return load_receipts(s, patient_id)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from desk_app.services.patient_access import sees_only_own_patients
 from desk_app.services.patients import SEARCH_LIMIT, PatientSummary
 from desk_app.views.a11y import name
 from desk_app.views.patient_list import PatientListModel, patient_list_view
@@ -20,6 +21,10 @@ from desk_app.views.view_context import ViewContext
 DEBOUNCE_MS = 150
 PLACEHOLDER = "Search patients by name, phone, email or birth date"
 IDLE_HINT = "Type part of a name, phone number, email or birth date (1985-03)."
+#: What a practitioner, who sees only their own patients, reads instead.
+OWN_IDLE_HINT = (
+    "Your patients: type part of a name, phone number, email or birth date (1985-03)."
+)
 
 
 class PatientSearch(QWidget):
@@ -42,7 +47,8 @@ class PatientSearch(QWidget):
         name(self.box, "Search patients")
         self.box.installEventFilter(self)
 
-        self.status = QLabel(IDLE_HINT)
+        self._own_only = sees_only_own_patients(ctx.actor)
+        self.status = QLabel(OWN_IDLE_HINT if self._own_only else IDLE_HINT)
         self.status.setObjectName("muted")
         self.status.setWordWrap(True)
 
@@ -148,7 +154,7 @@ class PatientSearch(QWidget):
             self.results.selectionModel().setCurrentIndex(
                 first, QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
-        self.status.setText(_status_text(query, len(found)))
+        self.status.setText(_status_text(query, len(found), own_only=self._own_only))
         self.results.setVisible(bool(query))
         self.results_changed.emit()
         if self._open_on_arrival:
@@ -202,9 +208,14 @@ class PatientSearch(QWidget):
             self.patient_chosen.emit(patient_id)
 
 
-def _status_text(query: str, count: int) -> str:
+def _status_text(query: str, count: int, *, own_only: bool = False) -> str:
     if not query:
-        return IDLE_HINT
+        return OWN_IDLE_HINT if own_only else IDLE_HINT
+    if count == 0 and own_only:
+        return (
+            f"None of your patients match “{query}”. You see the patients who have a visit "
+            "with you; ask the front desk to book one for anyone else."
+        )
     if count == 0:
         return f"No patients match “{query}”. Check the spelling, or add a new patient."
     if count >= SEARCH_LIMIT:
