@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -12,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from desk_app.models.enums import InvoiceStatus, PaymentMethod
 from desk_app.models.money import format_money
 from desk_app.services.actor import Actor
+from desk_app.services.ledger import InvoiceRow
 from desk_app.services.registry import Services
 from desk_app.views.a11y import unnamed_controls
 from desk_app.views.profile import ProfileView
@@ -21,7 +23,7 @@ from desk_app.views.profile.confirm_dialog import ConfirmDialog
 from desk_app.views.profile.header import WARM
 from desk_app.views.profile.invoice_items_dialog import InvoiceItemsDialog
 from desk_app.views.profile.record_payment_dialog import RecordPaymentDialog
-from desk_app.views.profile.table_model import MUTED_COLOUR
+from desk_app.views.profile.table_model import MUTED_COLOUR, OWING_COLOUR
 from desk_app.views.profile.tax_rate import TaxRateError, parse_tax_percent
 from desk_app.views.profile.unapply_dialog import UnapplyDialog
 from desk_app.views.view_context import ViewContext
@@ -489,3 +491,20 @@ def test_every_billing_control_and_dialog_is_named(
     dialog = open_on_invoice(qtbot, view, paid.id, "Unapply…", UnapplyDialog)
     assert unnamed_controls(dialog) == []
     dialog.reject()
+
+
+def test_an_invoice_still_owed_stands_out_in_the_list(qtbot: QtBot) -> None:
+    when = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+    model = InvoicesModel("CAD", "America/Toronto")
+    model.set_rows([
+        InvoiceRow(uuid.uuid4(), "DEMO-00003", when, "Massage", 13500, 13500, InvoiceStatus.OPEN),
+        InvoiceRow(uuid.uuid4(), "DEMO-00002", when, "Massage", 13500, 5000, InvoiceStatus.OPEN),
+        InvoiceRow(uuid.uuid4(), "DEMO-00001", when, "Massage", 13500, 0, InvoiceStatus.DELETED),
+    ])
+    fg, font = Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole
+    paid, owed, deleted = (model.index(r, InvoicesModel.BALANCE) for r in range(3))
+    assert model.data(owed, fg) == OWING_COLOUR and model.data(owed, font).bold()
+    assert model.data(model.index(1, InvoicesModel.STATUS), font).bold()
+    assert model.data(model.index(1, InvoicesModel.TOTAL), font) is None  # only what is owed
+    assert model.data(paid, fg) is None and model.data(paid, font) is None
+    assert model.data(deleted, font).italic() and not model.data(deleted, font).bold()

@@ -61,6 +61,14 @@ class InvoicesModel(RowTableModel[InvoiceRow]):
     def is_muted(self, row: InvoiceRow) -> bool:
         return row.status == InvoiceStatus.DELETED
 
+    def is_emphasised(self, row: InvoiceRow, column: int) -> bool:
+        """An invoice still owed stands out, however far down the list it is."""
+        return (
+            column in (self.BALANCE, self.STATUS)
+            and row.status != InvoiceStatus.DELETED
+            and row.balance_cents > 0
+        )
+
 
 def invoice_status_text(row: InvoiceRow) -> str:
     if row.status == InvoiceStatus.DELETED:

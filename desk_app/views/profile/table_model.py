@@ -17,6 +17,7 @@ T = TypeVar("T")
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 MUTED_COLOUR = QColor("#8a979d")
+OWING_COLOUR = QColor("#b54708")  # the header's owing colour; 5.4:1 on white
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -40,6 +41,10 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
 
     def is_muted(self, row: T) -> bool:
         """Rows shown greyed (a deleted invoice, a cancelled visit)."""
+        return False
+
+    def is_emphasised(self, row: T, column: int) -> bool:
+        """Cells shown bold in the attention colour (what is still owed)."""
         return False
 
     # ----- the rows ----------------------------------------------------------------------
@@ -75,12 +80,20 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
             return self.tooltip(row, column) or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self._alignment(column)
-        if role == Qt.ItemDataRole.ForegroundRole and self.is_muted(row):
-            return MUTED_COLOUR
-        if role == Qt.ItemDataRole.FontRole and self.is_muted(row):
-            font = QFont()
-            font.setItalic(True)
-            return font
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if self.is_muted(row):
+                return MUTED_COLOUR
+            return OWING_COLOUR if self.is_emphasised(row, column) else None
+        if role == Qt.ItemDataRole.FontRole:
+            if self.is_muted(row):
+                font = QFont()
+                font.setItalic(True)
+                return font
+            if self.is_emphasised(row, column):
+                font = QFont()
+                font.setBold(True)
+                return font
+            return None
         if role == ROW_ROLE:
             return row
         return None
