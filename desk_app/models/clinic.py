@@ -29,6 +29,11 @@ class Clinic(Versioned, Base):
     idle_lock_minutes: Mapped[int] = mapped_column(default=15)
     # Branding on receipts: a PNG or JPEG, at most a few hundred KB (checked by the service).
     logo_image: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The workstation that invoices and charges memberships on schedule; "" until the first
+    # desk to run the schedule claims it. One desk, so two desks never bill one period twice.
+    membership_billing_workstation: Mapped[str] = mapped_column(
+        String(64), default="", server_default=""
+    )
 
 
 class Location(Versioned, Base):

@@ -30,6 +30,7 @@ from desk_app.services.charge_targets import ChosenInvoices
 from desk_app.services.clock import clinic_today
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ServiceError
+from desk_app.services.membership_billing_desk import bills_here, claim
 from desk_app.services.package_terms import next_period, period_start
 from desk_app.services.packages import create_sale
 from desk_app.services.patient_access import (
@@ -146,6 +147,9 @@ class MembershipService:
             if membership_id is not None:  # without one: the clinic's scheduled run
                 require_patient_of(s, actor, Membership, membership_id)
             clinic = s.get_one(Clinic, actor.clinic_id)
+            if membership_id is None and not bills_here(s, actor, clinic,
+                                                        self.db.capture_changes):
+                return []  # another workstation runs the schedule
             today = clinic_today(self.db.clock, clinic.time_zone)
             query = select(Membership).where(Membership.clinic_id == actor.clinic_id,
                                              Membership.cancelled_at.is_(None),
@@ -177,15 +181,32 @@ class MembershipService:
                              summary=f"{plan.name}: invoiced through {membership.next_period_on}")
         results = []
         for mid, patient_id, invoice_id, start, amount, charge in billed:
-            charged, message = (self._charge(actor, patient_id, invoice_id, amount)
+            charged, message = (self._charge(actor, patient_id, invoice_id, amount,
+                                             uuid.uuid5(uuid.NAMESPACE_URL,
+                                                        f"membership:{mid}:{start}"))
                                 if charge else (False, "Not charged automatically."))
             results.append(PeriodBilled(mid, patient_id, invoice_id, start, amount, charged,
                                         message))
         return results
 
+    def billing_workstation(self, actor: Actor) -> str:
+        """The workstation whose schedule bills memberships ("" until one has run it)."""
+        require(actor, Permission.VIEW_PATIENTS)
+        with self.db.reading() as s:
+            return s.get_one(Clinic, actor.clinic_id).membership_billing_workstation
+
+    def bill_from_this_workstation(self, actor: Actor) -> None:
+        """Move the scheduled membership billing to the signed-in desk (audited)."""
+        require(actor, Permission.MANAGE_PACKAGES)
+        with self.db.transaction() as s:
+            claim(s, actor, s.get_one(Clinic, actor.clinic_id))
+
     def _charge(self, actor: Actor, patient_id: uuid.UUID, invoice_id: uuid.UUID,
-                amount: int) -> tuple[bool, str]:
-        """Charge the card on file for the period's invoice; on failure, notify the desk."""
+                amount: int, request_id: uuid.UUID) -> tuple[bool, str]:
+        """Charge the card on file for the period's invoice; on failure, notify the desk.
+
+        `request_id` is made from the membership and the period, so a period billed by two
+        desks (see services.membership_billing_desk) is charged by Stripe once."""
         if amount == 0:
             return True, ""
         with self.db.reading() as s:
@@ -201,7 +222,7 @@ class MembershipService:
             try:
                 outcome = self.card_payments.charge_card(
                     actor, patient_id, card_id, ChosenInvoices((invoice_id,)),
-                    request_id=uuid.uuid5(uuid.NAMESPACE_URL, f"membership:{invoice_id}"))
+                    request_id=request_id)
                 if outcome.succeeded:
                     return True, ""
                 message = outcome.message

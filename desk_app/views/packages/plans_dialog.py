@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desk_app.models.enums import PlanKind
 from desk_app.models.money import format_money
@@ -102,6 +102,7 @@ class PlansDialog(FormDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(1060, 460)
         self.options: BookingOptions | None = None
+        self.billing_workstation = ""
         self.open_dialog: ActionDialog | None = None
         self.model = PlansModel(ctx.clinic.currency)
         self.table = profile_table("Packages and memberships", self.model, {
@@ -131,9 +132,19 @@ class PlansDialog(FormDialog):
         layout.addLayout(buttons)
         layout.addWidget(self.banner)
         layout.addWidget(self.table, 1)
+        # With synced caches one workstation bills memberships (services.membership_billing_desk).
+        self.synced = bool(ctx.services.db.capture_changes)
+        self.billing_desk = QLabel("")
+        self.billing_desk.setObjectName("muted")
+        self.bill_here_button = action_button("Bill memberships from this workstation",
+                                              self.bill_here)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.billing_desk)
+        bottom.addWidget(self.bill_here_button)
         bottom.addStretch(1)
         bottom.addWidget(close)
+        self.billing_desk.setVisible(self.synced)
+        self.bill_here_button.setVisible(self.synced)
         layout.addLayout(bottom)
         self._update()
         self.reload()
@@ -141,17 +152,36 @@ class PlansDialog(FormDialog):
     def reload(self) -> None:
         actor, services = self.ctx.actor, self.ctx.services
 
-        def work() -> tuple[list[PlanRow], BookingOptions]:
+        def work() -> tuple[list[PlanRow], BookingOptions, str]:
             return (services.package_plans.plans(actor, include_archived=True),
-                    services.appointments.booking_options(actor))
+                    services.appointments.booking_options(actor),
+                    services.memberships.billing_workstation(actor))
 
         self.ctx.tasks.db(work, self._loaded,
                           lambda e: self.banner.show_error(message_for(e)), owner=self)
 
-    def _loaded(self, loaded: tuple[list[PlanRow], BookingOptions]) -> None:
+    def _loaded(self, loaded: tuple[list[PlanRow], BookingOptions, str]) -> None:
         self.model.set_rows(loaded[0])
         self.options = loaded[1]
+        self.billing_workstation = loaded[2]
+        here = self.ctx.actor.workstation
+        if not self.billing_workstation:
+            self.billing_desk.setText("Memberships: billed by the first workstation to run "
+                                      "its schedule.")
+        elif self.billing_workstation == here:
+            self.billing_desk.setText(f"Memberships are billed on this workstation ({here}).")
+        else:
+            self.billing_desk.setText(
+                f"Memberships are billed on workstation {self.billing_workstation}.")
         self._update()
+
+    def bill_here(self) -> None:
+        actor, memberships = self.ctx.actor, self.ctx.services.memberships
+        self.ctx.tasks.db(lambda: memberships.bill_from_this_workstation(actor),
+                          lambda _none: self._saved(
+                              f"Memberships are now billed on this workstation "
+                              f"({actor.workstation})."),
+                          lambda e: self.banner.show_error(message_for(e)), owner=self)
 
     def selected(self) -> PlanRow | None:
         row = selected_row(self.table)
@@ -164,6 +194,9 @@ class PlansDialog(FormDialog):
         allow(self.add_membership, ready, "Loading…")
         allow(self.edit_button, chosen is not None and ready, "Select a package first.")
         allow(self.archive_button, chosen is not None, "Select a package first.")
+        allow(self.bill_here_button,
+              ready and self.billing_workstation != self.ctx.actor.workstation,
+              "Memberships are already billed on this workstation.")
         self.archive_button.setText("Restore" if chosen and chosen.archived else "Archive")
         self.archive_button.setAccessibleName(self.archive_button.text())
 

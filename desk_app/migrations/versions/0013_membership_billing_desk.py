@@ -1,0 +1,32 @@
+"""Which workstation bills memberships on schedule (one desk, so a period is charged once).
+
+Revision ID: 0013
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("clinic") as batch:
+        batch.add_column(
+            sa.Column(
+                "membership_billing_workstation",
+                sa.String(64),
+                nullable=False,
+                server_default="",
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("clinic") as batch:
+        batch.drop_column("membership_billing_workstation")
