@@ -295,6 +295,7 @@ class BillingNoticeService:
             check_template(html_template, "email (HTML)", "email_html_template")
         with self.db.reading() as s:
             clinic = s.get_one(Clinic, actor.clinic_id)
+            name = clinic.name
             contact = " · ".join(x for x in (clinic.phone, clinic.email) if x)
             facts = MessageFacts(
                 greeting="Hello, Maddy", clinic=clinic.name, clinic_contact=contact,
@@ -303,7 +304,7 @@ class BillingNoticeService:
                 time_zone=clinic.time_zone)
         parts = render_email(bundled_template("email.txt"),
                              html_template.strip() or bundled_template("email.html"), facts,
-                             "Thanks for coming in today!", f"Your balance at {clinic.name}")
+                             "Thanks for coming in today!", f"Your balance at {name}")
         return parts.html
 
     # ----- settings -------------------------------------------------------------------------
@@ -565,11 +566,7 @@ class BillingNoticeService:
                                    max_segments=limit)
             except ValidationError as exc:
                 if plan.shortener is None and len(link) > len(PREVIEW_LINK):
-                    raise ValidationError(
-                        f"{exc.message} Stripe's payment link alone is about {len(link)} "
-                        "characters: a Full Access user can set up a link shortener in "
-                        "Clinic ▸ Billing notices so texts carry a short link. Until then, "
-                        "send an email.", exc.field) from None
+                    raise self._needs_shortener(plan, facts, link, exc) from None
                 raise
             if plan.shortener is not None and link == plan.shortener.placeholder_link():
                 note = (f"The short link is made when you press Send; {link} stands in for "
@@ -584,6 +581,20 @@ class BillingNoticeService:
         parts = render_email(plan.email_text_template, plan.email_html_template, facts,
                              custom_message, plan.subject)
         return NoticeDraft(plan.channel, plan.recipient, parts.subject, parts.text, parts.html, 0)
+
+    @staticmethod
+    def _needs_shortener(plan: _Plan, facts: MessageFacts, link: str,
+                         exc: ValidationError) -> ValidationError:
+        """Too long with Stripe's own (long) link: say what would make texts fit."""
+        setup = ("A Full Access user can set up a link shortener in Clinic ▸ Billing notices "
+                 "so texts carry a short link; until then, send an email.")
+        try:
+            render_text(plan.text_template, facts, "")
+        except ValidationError:
+            return ValidationError(
+                f"A text cannot carry Stripe's payment link (about {len(link)} characters) in "
+                f"{MAX_SEGMENTS} SMS messages. {setup}", exc.field)
+        return ValidationError(f"{exc.message} {setup}", exc.field)
 
     # ----- the five steps ------------------------------------------------------------------
 
