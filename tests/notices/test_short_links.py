@@ -185,3 +185,29 @@ def test_the_token_is_registered_for_log_scrubbing(
     forget_secrets()
     c.services.billing_notices.send_balance_reminder(c.desk, c.patient_id, NoticeChannel.TEXT)
     assert scrub(f"the answer named {SHORTENER_TOKEN}") == f"the answer named {REDACTED}"
+
+
+@pytest.mark.parametrize(("template", "complaint"), [
+    ("<p>${greeting} ${total} ${patient_name} <a href='${link}'>Pay</a></p>",
+     r"uses \$\{total\}, \$\{patient_name\}, which are not placeholders"),
+    ("<p>${greeting} $5 off <a href='${link}'>Pay</a></p>", r"write \$\$ for a dollar sign"),
+    ("<p>${greeting}, pay ${amount}</p>", r"must contain \$\{link\}"),
+])
+def test_a_bad_html_email_template_is_refused_naming_what_is_wrong(
+        notice_clinic: NoticeClinic, template: str, complaint: str) -> None:
+    c = notice_clinic
+    notices = c.services.billing_notices
+    with pytest.raises(ValidationError, match=complaint) as refused:
+        notices.update_settings(c.clinic.owner, allow_partial_payment=False,
+                                link_expiry_minutes=1440, email_html_template=template)
+    assert refused.value.field == "email_html_template"
+    assert notices.settings(c.clinic.owner).email_html_template == ""
+
+
+def test_the_html_email_preview_fills_in_a_made_up_patient(notice_clinic: NoticeClinic) -> None:
+    c = notice_clinic
+    html = c.services.billing_notices.sample_email_html(
+        c.clinic.owner, "<p>${greeting}: ${amount} at ${clinic} <a href='${link}'>Pay</a></p>")
+    assert html.startswith("<p>Hello, Maddy: $90.40 at Maple Grove Wellness")
+    with pytest.raises(ValidationError, match=r"\$\{oops\}"):
+        c.services.billing_notices.sample_email_html(c.clinic.owner, "${oops} ${link}")
