@@ -131,7 +131,10 @@ class LinkPaymentService:
             except ServiceError as exc:
                 report.problems.append(exc.message)
         # Receipts of the links just paid, and any a desk left due before it could send them.
-        due = self.receipts.due(actor.clinic_id if actor else None)
+        due = list(report.paid)
+        if actor is not None:
+            due += [n for n in self.receipts.due(actor.clinic_id, actor.workstation)
+                    if n not in due]
         report.receipt_problems.extend(self.receipts.send_due(actor, due))
         return report
 

@@ -8,7 +8,7 @@ claims it (the notice row locked: FOR UPDATE on PostgreSQL, the database-file lo
 "pending" becomes "sending" once, so two desks never both send it), builds our PDF receipt(s)
 of that payment (services.documents), sends it through the same mailer as the notices (or
 the outbox), and records "sent", "not_sent" or "failed" with an audit event. A receipt still
-"pending" because a desk stopped before claiming it is sent by the next link check.
+"pending" because the desk stopped before claiming it is sent by that desk's next link check.
 
 The email says the clinic, the amount and the date: no treatment or provider (those are in
 the PDF, which is the patient's receipt).
@@ -71,12 +71,17 @@ class LinkReceiptSender:
         self.mailer = mailer
         self._lock = lock
 
-    def due(self, clinic_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    def due(self, clinic_id: uuid.UUID, workstation: str) -> list[uuid.UUID]:
+        """Receipts due for payments this workstation recorded: the desk that recorded the
+        payment sends its receipt (with sync, another desk's cache may briefly show one as
+        pending that its own desk is sending)."""
         with self.db.reading() as s:
-            query = select(BillingNotice.id).where(BillingNotice.receipt_status == PENDING)
-            if clinic_id is not None:
-                query = query.where(BillingNotice.clinic_id == clinic_id)
-            return list(s.scalars(query.order_by(BillingNotice.paid_at)))
+            return list(s.scalars(
+                select(BillingNotice.id).join(Payment, Payment.id == BillingNotice.payment_id)
+                .where(BillingNotice.receipt_status == PENDING,
+                       BillingNotice.clinic_id == clinic_id,
+                       Payment.workstation == workstation)
+                .order_by(BillingNotice.paid_at)))
 
     def send_due(self, actor: Actor | None, notice_ids: Sequence[uuid.UUID]) -> list[str]:
         """Send each due receipt this desk can claim; the problems, for the desk to see."""

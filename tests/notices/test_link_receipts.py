@@ -142,3 +142,20 @@ def test_the_checkout_stand_in_reflects_invoice_creation_as_stripe_documents(
         client.v1.checkout.sessions.create({
             "mode": "setup", "currency": "cad", "success_url": "https://clinic.example/",
             "invoice_creation": {"enabled": True}})
+
+
+def test_a_receipt_left_due_by_a_desk_that_stopped_is_sent_by_its_next_check(
+        notice_clinic: NoticeClinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = notice_clinic
+    _consent(c)
+    _pay_by_text(c)
+    receipts = c.services.link_payments.receipts
+    with monkeypatch.context() as stopped:  # the desk stops right after recording the payment
+        stopped.setattr(receipts, "send_due", lambda _actor, _ids: [])
+        c.services.link_payments.check_open_links(c.desk)
+    (notice,) = c.notices()
+    assert notice.receipt_status == "pending" and c.smtp.inbox.messages == []  # type: ignore[union-attr]
+    c.services.link_payments.check_open_links(c.desk)
+    assert len(c.smtp.inbox.messages) == 1  # type: ignore[union-attr]
+    (notice,) = c.notices()
+    assert notice.receipt_status == "sent"
