@@ -254,7 +254,8 @@ class BillingNoticeService:
                 "Set up a payment account in Clinic ▸ Payment accounts first.")
             blocked = owing_block or account_block
             if not blocked and not text_blocked:
-                text_blocked = self._text_fit_problem(s, actor, patient_id)
+                text_blocked = self._text_fit_problem(s, actor, patient, clinic, mobile,
+                                                      balance.owing_cents)
             return NoticePanel(
                 patient_id=patient_id,
                 owing_cents=balance.owing_cents,
@@ -540,18 +541,23 @@ class BillingNoticeService:
             return (stem + "x" * plan.link_budget)[:plan.link_budget]
         return PREVIEW_LINK
 
-    def _text_fit_problem(self, s: Session, actor: Actor, patient_id: uuid.UUID) -> str:
+    def _text_fit_problem(self, s: Session, actor: Actor, patient: Patient, clinic: Clinic,
+                          mobile: str, owing_cents: int) -> str:
         """Why a Text Reminder cannot fit two SMS messages even with no message added ("" when
-        it can): Stripe's own links are too long for a text without a link shortener."""
-        if not self.sms.configured:
+        it can): Stripe's own links are too long for a text without a link shortener. (The
+        balance text as Send would word it; two small reads, not the invoice breakdown.)"""
+        account = self._primary_account(s, actor)
+        if not self.sms.configured or account is None:
             return ""
+        plan = self._plan(
+            s, actor, patient, clinic, NoticeKind.BALANCE, NoticeChannel.TEXT, mobile, account,
+            amount=owing_cents, allow_partial=False, lines=(), custom=None,
+            what="your balance", amount_text=format_money(owing_cents, clinic.currency),
+            invoice_id=None, subject="", from_name=clinic.name)
         try:
-            plan = self._plan_balance(s, actor, patient_id, NoticeChannel.TEXT)
             self._draft(plan, self._placeholder(plan), "")
         except ValidationError as exc:
             return exc.message
-        except ServiceError:
-            return ""
         return ""
 
     def _draft(self, plan: _Plan, link: str, custom_message: str,
