@@ -13,6 +13,10 @@ Stripe:
 - ``POST /v1/prices`` / ``GET /v1/prices/{id}``: Prices with ``custom_unit_amount`` ("pay
   what you want"), which a session's line item may name.
 - A session past its ``expires_at`` (by the injected clock) reads as ``expired``.
+- ``realistic_urls = True`` makes session URLs like real Stripe's: a ``cs_test_a1…`` id of 66
+  characters and a ``#fid…`` fragment, about 350 characters in all (texts need a short link).
+- ``invoice_creation[enabled]`` (payment mode only, as Stripe documents) is reflected in the
+  session's ``invoice_creation``; ``invoice`` stays null until the session completes.
 
 A test "pays" a session with ``pay(session_id, card=...)``: like the hosted page, it makes a
 real PaymentMethod at localstripe from a test card number, attaches it to the session's
@@ -88,6 +92,7 @@ class CheckoutStandIn:
         self.prices: dict[str, dict[str, Any]] = {}
         self.wallets: dict[str, str] = {}  # PaymentMethod id -> wallet type
         self.requests: list[tuple[str, str]] = []
+        self.realistic_urls = False
         self._idempotent: dict[str, tuple[str, dict[str, Any]]] = {}
         self._lock = threading.RLock()
         self._http = requests.Session()
@@ -281,7 +286,12 @@ class CheckoutStandIn:
             raise StripeRequestError(
                 400, "The `expires_at` timestamp must be between 30 minutes and 24 hours from "
                 "Checkout Session creation.", param="expires_at")
-        session_id = f"cs_test_{secrets.token_hex(12)}"
+        session_id = (f"cs_test_a1{_alnum(56)}" if self.realistic_urls
+                      else f"cs_test_{secrets.token_hex(12)}")
+        invoice_creation = p.get("invoice_creation")
+        if invoice_creation is not None and mode != "payment":
+            raise StripeRequestError(400, "invoice_creation can only be used in payment mode.",
+                                     param="invoice_creation")
         currency = (p.get("currency") or "").lower() or None
         items: list[dict[str, Any]] = []
         custom: dict[str, Any] | None = None
@@ -345,7 +355,15 @@ class CheckoutStandIn:
             "status": "open",
             "success_url": p["success_url"],
             "ui_mode": "hosted",
-            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            "url": f"https://checkout.stripe.com/c/pay/{session_id}"
+                   + (f"#fidkdWxOYHwnPyd1blpxYHZxWjA0{_alnum(221)}" if self.realistic_urls
+                      else ""),
+            "invoice": None,
+            "invoice_creation": None if mode != "payment" else {
+                "enabled": str((invoice_creation or {}).get("enabled")).lower() == "true",
+                "invoice_data": {"account_tax_ids": None, "custom_fields": None,
+                                 "description": None, "footer": None, "issuer": None,
+                                 "metadata": {}, "rendering_options": None}},
             "_payment_intent_data": p.get("payment_intent_data") or {},
             "_custom": custom,
         }
@@ -419,3 +437,8 @@ class CheckoutStandIn:
             raise StripeRequestError(404, f"No such price: '{price_id}'", param="price",
                                      code="resource_missing")
         return price
+
+
+def _alnum(length: int) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))

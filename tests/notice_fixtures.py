@@ -4,6 +4,9 @@
   localstripe, on this test's clock.
 - ``sms_api``: a Twilio-compatible Messages endpoint on 127.0.0.1 (stdlib HTTP server) that
   records each request and answers from a queue of statuses (201 when the queue is empty).
+- ``shortener_api``: a Bitly-v4-compatible ``POST /v4/shorten`` on 127.0.0.1 that records
+  each JSON body and bearer token and answers from a queue of statuses (200 with ``link``
+  when the queue is empty).
 - ``notice_clinic``: the card clinic (SQLite and PostgreSQL) whose Stripe is the stand-in,
   whose email goes to a real SMTP server (aiosmtpd) and whose texts go to ``sms_api``;
   the patient Maddy has a mobile number, an email address and consented to texts.
@@ -97,6 +100,85 @@ def _sms_server(api: SmsApi) -> ThreadingHTTPServer:
             self.wfile.write(data)
 
     return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
+SHORTENER_TOKEN = "shortener-access-token-1234"
+SHORT_DOMAIN = "go.maplegrove.example"
+
+
+@dataclass
+class ShortenRequest:
+    path: str
+    body: dict[str, Any]
+    authorization: str
+    content_type: str
+
+
+@dataclass
+class ShortenerApi:
+    """A stand-in for a link shortener with Bitly's v4 API."""
+
+    requests: list[ShortenRequest] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    url: str = ""
+    links: list[str] = field(default_factory=list)
+
+    def answer_next(self, *statuses: int) -> None:
+        self.statuses.extend(statuses)
+
+
+def _shortener_server(api: ShortenerApi) -> ThreadingHTTPServer:
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = {}
+            with lock:
+                api.requests.append(ShortenRequest(
+                    self.path, body, self.headers.get("Authorization") or "",
+                    self.headers.get("Content-Type") or ""))
+                status = api.statuses.pop(0) if api.statuses else 200
+                code = f"{len(api.requests):07d}"[-7:]
+            if status < 300:
+                link = f"https://{body.get('domain') or 'bit.ly'}/{code}"
+                api.links.append(link)
+                answer: dict[str, Any] = {
+                    "created_at": "2026-11-21T15:00:00+0000", "id": link[8:], "link": link,
+                    "custom_bitlinks": [], "long_url": body.get("long_url"), "archived": False,
+                    "tags": [], "deeplinks": [], "references": {}}
+            else:
+                answer = {"message": "INVALID_ARG_DOMAIN" if status == 400 else "UNAVAILABLE",
+                          "resource": "bitlinks", "description": "The value provided is "
+                          "invalid." if status == 400 else "Try again later."}
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
+@pytest.fixture
+def shortener_api() -> Iterator[ShortenerApi]:
+    api = ShortenerApi()
+    server = _shortener_server(api)
+    api.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

@@ -87,7 +87,9 @@ class BillingNotice(Versioned, Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     stripe_checkout_session_id: Mapped[str] = mapped_column(String(255), unique=True)
-    link_url: Mapped[str] = mapped_column(Text)
+    link_url: Mapped[str] = mapped_column(Text)  # the Checkout Session's own URL
+    # The short link the text carried (the clinic's link shortener); "" when none was made.
+    short_url: Mapped[str] = mapped_column(String(255), default="")
     expires_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
@@ -95,6 +97,12 @@ class BillingNotice(Versioned, Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payment.id"), default=None)
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Our PDF receipt emailed to the patient once the link is paid (services.link_receipts):
+    # "" none due, "pending" due (set in the transaction that records the payment),
+    # "sending" claimed by one desk, then "sent", "not_sent" (outbox) or "failed".
+    receipt_status: Mapped[str] = mapped_column(String(16), default="")
+    receipt_to: Mapped[str] = mapped_column(String(254), default="")
+    receipt_failure: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_billing_notice_status", "status"),)
 
@@ -112,6 +120,10 @@ class NoticeSettings(Versioned, Base):
     text_template: Mapped[str] = mapped_column(Text, default="")
     email_text_template: Mapped[str] = mapped_column(Text, default="")
     email_html_template: Mapped[str] = mapped_column(Text, default="")
+    # The link shortener texts use (a Bitly-v4-compatible API); "" when none. Its access
+    # token is in the OS keyring (services.link_shortener).
+    shortener_base_url: Mapped[str] = mapped_column(String(500), default="")
+    shortener_domain: Mapped[str] = mapped_column(String(253), default="")
 
 
 class StaffNotification(Versioned, Base):

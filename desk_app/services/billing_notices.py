@@ -51,8 +51,15 @@ from desk_app.services.errors import (
     ValidationError,
 )
 from desk_app.services.ledger import invoice_applied, patient_balance
+from desk_app.services.link_shortener import (
+    LinkShortener,
+    ShortenerError,
+    ShortenerSettings,
+    check_shortener,
+)
 from desk_app.services.mail import Mailer, OutgoingEmail, mask_address
 from desk_app.services.notice_messages import (
+    MAX_SEGMENTS,
     MessageFacts,
     bundled_template,
     check_template,
@@ -64,6 +71,7 @@ from desk_app.services.notice_messages import (
 from desk_app.services.patient_access import require_patient, require_patient_of
 from desk_app.services.payment_accounts import PaymentAccountService, account_served_at
 from desk_app.services.permissions import Permission, has_permission, require
+from desk_app.services.secret_store import SecretStore
 from desk_app.services.sms import SmsSender
 from desk_app.services.stripe_gateway import (
     CheckoutLine,
@@ -82,8 +90,15 @@ MAX_EXPIRY_MINUTES = 24 * 60
 DEFAULT_SUCCESS_URL = "https://checkout.stripe.com/"
 #: The smallest top-up or partial payment a patient may choose ($1.00).
 MIN_CHOSEN_CENTS = 100
-#: In a preview the link is not made yet; this stands in for it, about as long as a real one.
+#: In a preview the link is not made yet; this stands in for it (as long as the links the
+#: Checkout stand-in in tests makes by default).
 PREVIEW_LINK = "https://checkout.stripe.com/c/pay/cs_live_" + "x" * 24
+#: About how long a real Stripe Checkout URL is: the session id and a fragment of a few
+#: hundred characters. Texts without a link shortener are counted with a link this long (or
+#: the longest the account has actually made lately, if longer).
+STRIPE_CHECKOUT_URL_LENGTH = 400
+#: Recent links of an account looked at to learn how long its links are.
+RECENT_LINKS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +163,8 @@ class NoticeDraft:
     text: str
     html: str
     segments: int
+    #: What stands in for the link until Send makes it (texts), said under the preview.
+    link_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +175,10 @@ class NoticeSettingsInfo:
     email_text_template: str
     email_html_template: str
     version: int
+    shortener_base_url: str = ""
+    shortener_domain: str = ""
+    #: This computer's keyring holds the shortener's access token.
+    shortener_token_stored: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +204,34 @@ class _Plan:
     text_template: str
     email_text_template: str
     email_html_template: str
+    clinic_id: uuid.UUID
+    #: Texts get a short link made by this service (None: the Checkout URL itself).
+    shortener: ShortenerSettings | None
+    #: How long the link is counted in a preview and the fit check before Send.
+    link_budget: int
 
 
 class BillingNoticeService:
     def __init__(self, db: Database, accounts: PaymentAccountService, cards: CardService,
                  mailer: Mailer, sms: SmsSender, *,
-                 success_url: str = DEFAULT_SUCCESS_URL) -> None:
+                 success_url: str = DEFAULT_SUCCESS_URL,
+                 secrets: SecretStore | None = None,
+                 shortener: LinkShortener | None = None,
+                 checkout_link_length: int = len(PREVIEW_LINK)) -> None:
+        """``checkout_link_length``: how long the Checkout URLs of the Stripe in use are
+        expected to be before one is made (STRIPE_CHECKOUT_URL_LENGTH for real Stripe)."""
         self.db = db
         self.accounts = accounts
         self.cards = cards
         self.mailer = mailer
         self.sms = sms
         self.success_url = success_url
+        if shortener is None:
+            from desk_app.services.secret_store import KeyringSecretStore
+
+            shortener = LinkShortener(secrets or KeyringSecretStore())
+        self.shortener = shortener
+        self.checkout_link_length = checkout_link_length
         self._send_lock = threading.Lock()
 
     # ----- reading --------------------------------------------------------------------------
@@ -218,6 +255,9 @@ class BillingNoticeService:
             account_block = "" if self._primary_account(s, actor) else (
                 "Set up a payment account in Clinic ▸ Payment accounts first.")
             blocked = owing_block or account_block
+            if not blocked and not text_blocked:
+                text_blocked = self._text_fit_problem(s, actor, patient, clinic, mobile,
+                                                      balance.owing_cents)
             return NoticePanel(
                 patient_id=patient_id,
                 owing_cents=balance.owing_cents,
@@ -249,21 +289,46 @@ class BillingNoticeService:
                 plan = self._plan_top_up(s, actor, patient_id, channel)
             else:
                 plan = self._plan_balance(s, actor, patient_id, channel)
-        return self._draft(plan, PREVIEW_LINK, custom_message)
+        return self._draft(plan, self._placeholder(plan), custom_message)
+
+    def sample_email_html(self, actor: Actor, html_template: str) -> str:
+        """The clinic's HTML email template (empty: the standard one) filled in for a made-up
+        patient, for the template editor's preview; ValidationError naming any unknown
+        placeholder."""
+        require(actor, Permission.MANAGE_CLINIC)
+        if html_template.strip():
+            check_template(html_template, "email (HTML)", "email_html_template")
+        with self.db.reading() as s:
+            clinic = s.get_one(Clinic, actor.clinic_id)
+            name = clinic.name
+            contact = " · ".join(x for x in (clinic.phone, clinic.email) if x)
+            facts = MessageFacts(
+                greeting="Hello, Maddy", clinic=clinic.name, clinic_contact=contact,
+                what="your balance", amount=format_money(9040, clinic.currency),
+                link=PREVIEW_LINK, expires_at=self.db.clock.now() + timedelta(hours=24),
+                time_zone=clinic.time_zone)
+        parts = render_email(bundled_template("email.txt"),
+                             html_template.strip() or bundled_template("email.html"), facts,
+                             "Thanks for coming in today!", f"Your balance at {name}")
+        return parts.html
 
     # ----- settings -------------------------------------------------------------------------
 
     def settings(self, actor: Actor) -> NoticeSettingsInfo:
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
-            row = _settings_row(s, actor.clinic_id)
-            return _settings_info(row)
+            info = _settings_info(_settings_row(s, actor.clinic_id))
+        return replace(info, shortener_token_stored=self._token_stored(actor))
 
     def update_settings(self, actor: Actor, *, allow_partial_payment: bool,
                         link_expiry_minutes: int, text_template: str = "",
                         email_text_template: str = "", email_html_template: str = "",
+                        shortener_base_url: str = "", shortener_domain: str = "",
+                        shortener_token: str | None = None,
                         version: int | None = None) -> NoticeSettingsInfo:
-        """Settings > Billing notices (Full Access). Empty templates mean the bundled ones."""
+        """Settings > Billing notices (Full Access). Empty templates mean the bundled ones.
+        ``shortener_token``: a new access token for the link shortener, kept in this
+        computer's keyring only (None or "": keep the one stored)."""
         require(actor, Permission.MANAGE_CLINIC)
         if not MIN_EXPIRY_MINUTES <= link_expiry_minutes <= MAX_EXPIRY_MINUTES:
             raise ValidationError(
@@ -271,12 +336,25 @@ class BillingNoticeService:
                 f"of minutes from {MIN_EXPIRY_MINUTES} to {MAX_EXPIRY_MINUTES}.",
                 "link_expiry_minutes",
             )
-        for template, what in ((text_template, "text"), (email_text_template, "email"),
-                               (email_html_template, "email (HTML)")):
+        for template, what, field in (
+                (text_template, "text", "template"), (email_text_template, "email", "template"),
+                (email_html_template, "email (HTML)", "email_html_template")):
             if template.strip():
-                check_template(template, what)
+                check_template(template, what, field)
         if text_template.strip() and "${link}" not in text_template:
             raise ValidationError("The text template must contain ${link}.", "template")
+        if email_html_template.strip() and "${link}" not in email_html_template:
+            raise ValidationError("The HTML email template must contain ${link}.",
+                                  "email_html_template")
+        base_url, domain = check_shortener(shortener_base_url, shortener_domain)
+        if shortener_token and shortener_token.strip():
+            if not base_url:
+                raise ValidationError("Enter the shortener's API address and domain with its "
+                                      "access token.", "shortener_base_url")
+            try:
+                self.shortener.store_token(str(actor.clinic_id), shortener_token)
+            except ShortenerError as exc:
+                raise ExternalServiceError(exc.message) from None
         with self.db.transaction() as s:
             row = _settings_row(s, actor.clinic_id, create=True)
             assert row is not None
@@ -287,12 +365,24 @@ class BillingNoticeService:
             row.text_template = text_template.strip()
             row.email_text_template = email_text_template.strip()
             row.email_html_template = email_html_template.strip()
+            row.shortener_base_url = base_url
+            row.shortener_domain = domain
             s.flush()
             audit.record(s, actor, "notice.settings_changed", entity=row,
                          summary="Billing notice settings changed",
                          details={"allow_partial_payment": allow_partial_payment,
-                                  "link_expiry_minutes": link_expiry_minutes})
-            return _settings_info(row)
+                                  "link_expiry_minutes": link_expiry_minutes,
+                                  "shortener": f"{base_url} ({domain})" if base_url else "none",
+                                  "shortener_token_changed": bool(shortener_token
+                                                                  and shortener_token.strip())})
+            info = _settings_info(row)
+        return replace(info, shortener_token_stored=self._token_stored(actor))
+
+    def _token_stored(self, actor: Actor) -> bool:
+        try:
+            return bool(self.shortener.token(str(actor.clinic_id)))
+        except ShortenerError:
+            return False
 
     # ----- sending ----------------------------------------------------------------------------
 
@@ -420,6 +510,14 @@ class BillingNoticeService:
         settings = _settings_row(s, actor.clinic_id)
         minutes = settings.link_expiry_minutes if settings else MAX_EXPIRY_MINUTES
         contact = " · ".join(x for x in (clinic.phone, clinic.email) if x)
+        shortener = (ShortenerSettings(settings.shortener_base_url, settings.shortener_domain)
+                     if settings and settings.shortener_base_url else None)
+        if shortener is not None:
+            budget = len(shortener.placeholder_link())
+        else:
+            budget = max([self.checkout_link_length, *(len(url) for url in s.scalars(
+                select(BillingNotice.link_url).where(BillingNotice.payment_account_id == account)
+                .order_by(BillingNotice.created_at.desc()).limit(RECENT_LINKS)))])
         facts = MessageFacts(
             greeting=greeting_for(patient.preferred_name, patient.legal_first_name),
             clinic=clinic.name, clinic_contact=contact, what=what, amount=amount_text,
@@ -436,23 +534,85 @@ class BillingNoticeService:
             or bundled_template("email.txt"),
             email_html_template=(settings.email_html_template if settings else "")
             or bundled_template("email.html"),
+            clinic_id=clinic.id, shortener=shortener, link_budget=budget,
         )
+
+    @staticmethod
+    def _placeholder(plan: _Plan) -> str:
+        """What stands in for the link before it is made: as long as the one that will be
+        sent (a short link's exact length; else as long as the account's links are)."""
+        if plan.channel is NoticeChannel.TEXT and plan.shortener is not None:
+            return plan.shortener.placeholder_link()
+        if plan.channel is NoticeChannel.TEXT and plan.link_budget > len(PREVIEW_LINK):
+            stem = "https://checkout.stripe.com/c/pay/cs_live_" + "x" * 58 + "#"
+            return (stem + "x" * plan.link_budget)[:plan.link_budget]
+        return PREVIEW_LINK
+
+    def _text_fit_problem(self, s: Session, actor: Actor, patient: Patient, clinic: Clinic,
+                          mobile: str, owing_cents: int) -> str:
+        """Why a Text Reminder cannot fit two SMS messages even with no message added ("" when
+        it can): Stripe's own links are too long for a text without a link shortener. (The
+        balance text as Send would word it; two small reads, not the invoice breakdown.)"""
+        account = self._primary_account(s, actor)
+        if not self.sms.configured or account is None:
+            return ""
+        plan = self._plan(
+            s, actor, patient, clinic, NoticeKind.BALANCE, NoticeChannel.TEXT, mobile, account,
+            amount=owing_cents, allow_partial=False, lines=(), custom=None,
+            what="your balance", amount_text=format_money(owing_cents, clinic.currency),
+            invoice_id=None, subject="", from_name=clinic.name)
+        try:
+            self._draft(plan, self._placeholder(plan), "")
+        except ValidationError as exc:
+            return exc.message
+        return ""
 
     def _draft(self, plan: _Plan, link: str, custom_message: str,
                expires_at: datetime | None = None) -> NoticeDraft:
         expires = expires_at or (self.db.clock.now() + plan.expiry)
         facts = replace(plan.facts, link=link, expires_at=expires)
         if plan.channel is NoticeChannel.TEXT:
-            body = render_text(plan.text_template, facts, custom_message)
-            return NoticeDraft(plan.channel, plan.recipient, "", body, "", sms_segments(body))
+            # The outbox is no carrier: a text kept there is not held to the two-message rule.
+            limit = MAX_SEGMENTS if self.sms.configured else None
+            try:
+                body = render_text(plan.text_template, facts, custom_message,
+                                   max_segments=limit)
+            except ValidationError as exc:
+                if plan.shortener is None and len(link) > len(PREVIEW_LINK):
+                    raise self._needs_shortener(plan, facts, link, exc) from None
+                raise
+            if plan.shortener is not None and link == plan.shortener.placeholder_link():
+                note = (f"The short link is made when you press Send; {link} stands in for "
+                        "it here, at its length.")
+            elif link.startswith("https://checkout.stripe.com/c/pay/cs_live_xxx"):
+                note = (f"The payment link is made when you press Send; a stand-in of "
+                        f"{len(link)} characters is shown here.")
+            else:
+                note = ""
+            return NoticeDraft(plan.channel, plan.recipient, "", body, "", sms_segments(body),
+                               note)
         parts = render_email(plan.email_text_template, plan.email_html_template, facts,
                              custom_message, plan.subject)
         return NoticeDraft(plan.channel, plan.recipient, parts.subject, parts.text, parts.html, 0)
 
+    @staticmethod
+    def _needs_shortener(plan: _Plan, facts: MessageFacts, link: str,
+                         exc: ValidationError) -> ValidationError:
+        """Too long with Stripe's own (long) link: say what would make texts fit."""
+        setup = ("A Full Access user can set up a link shortener in Clinic ▸ Billing notices "
+                 "so texts carry a short link; until then, send an email.")
+        try:
+            render_text(plan.text_template, facts, "")
+        except ValidationError:
+            return ValidationError(
+                f"A text cannot carry Stripe's payment link (about {len(link)} characters) in "
+                f"{MAX_SEGMENTS} SMS messages. {setup}", exc.field)
+        return ValidationError(f"{exc.message} {setup}", exc.field)
+
     # ----- the five steps ------------------------------------------------------------------
 
     def _send(self, actor: Actor, plan: _Plan, custom_message: str) -> NoticeRow:
-        self._draft(plan, PREVIEW_LINK, custom_message)  # refuse a message too long, early
+        self._draft(plan, self._placeholder(plan), custom_message)  # refuse too long, early
         gateway = self.accounts.gateway_for(plan.account_id)
         customer_id = self.cards.ensure_customer(actor, plan.patient_id, plan.account_id,
                                                  gateway)
@@ -474,12 +634,25 @@ class BillingNoticeService:
             raise ExternalServiceError(
                 f"Stripe did not make the payment link ({exc.message}). Nothing was sent; "
                 "try again.") from None
+        short_url, shortening_failed = "", ""
+        if plan.channel is NoticeChannel.TEXT and plan.shortener is not None:
+            try:
+                short_url = self.shortener.shorten(plan.shortener, str(plan.clinic_id),
+                                                   session.url)
+            except ShortenerError as exc:
+                shortening_failed = exc.message
+        link = plan.shortener.placeholder_link() if shortening_failed and plan.shortener else (
+            short_url or session.url)
         try:
-            draft = self._draft(plan, session.url, custom_message, expires_at)
+            # Counted again with the link that is actually sent.
+            draft = self._draft(plan, link, custom_message, expires_at)
         except ValidationError:
             _expire_quietly(gateway, session)
             raise
-        self._record_queued(actor, notice_id, plan, session, draft, expires_at)
+        self._record_queued(actor, notice_id, plan, session, draft, expires_at, short_url)
+        if shortening_failed:  # nothing is sent with the long link instead
+            return self._record_outcome(actor, notice_id, NoticeStatus.FAILED,
+                                        shortening_failed)
         try:
             if plan.channel is NoticeChannel.TEXT:
                 sent = self.sms.send(plan.recipient, draft.text)
@@ -498,7 +671,7 @@ class BillingNoticeService:
 
     def _record_queued(self, actor: Actor, notice_id: uuid.UUID, plan: _Plan,
                        session: CheckoutSessionInfo, draft: NoticeDraft,
-                       expires_at: datetime) -> None:
+                       expires_at: datetime, short_url: str = "") -> None:
         with self.db.transaction() as s:
             notice = BillingNotice(
                 id=notice_id, clinic_id=actor.clinic_id, patient_id=plan.patient_id,
@@ -508,6 +681,7 @@ class BillingNoticeService:
                 currency=plan.currency, allow_partial=plan.allow_partial,
                 subject=draft.subject, message=draft.text,
                 stripe_checkout_session_id=session.id, link_url=session.url,
+                short_url=short_url,
                 expires_at=expires_at, created_by_id=actor.staff_id,
                 workstation=actor.workstation)
             s.add(notice)
@@ -517,7 +691,7 @@ class BillingNoticeService:
                 summary=(f"{plan.kind.label} {plan.channel.label.lower()} for "
                          f"{format_money(plan.amount_cents, plan.currency)}"),
                 details={"notice": str(notice_id), "to": _masked(plan.channel, plan.recipient),
-                         "checkout_session": session.id})
+                         "checkout_session": session.id, "short_link": short_url})
 
     def _record_outcome(self, actor: Actor, notice_id: uuid.UUID, status: NoticeStatus,
                         reason: str) -> NoticeRow:
@@ -678,7 +852,8 @@ def _settings_info(row: NoticeSettings | None) -> NoticeSettingsInfo:
         return NoticeSettingsInfo(False, MAX_EXPIRY_MINUTES, "", "", "", 0)
     return NoticeSettingsInfo(row.allow_partial_payment, row.link_expiry_minutes,
                               row.text_template, row.email_text_template,
-                              row.email_html_template, row.version)
+                              row.email_html_template, row.version,
+                              row.shortener_base_url, row.shortener_domain)
 
 
 def _masked(channel: NoticeChannel, recipient: str) -> str:

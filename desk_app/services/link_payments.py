@@ -8,7 +8,9 @@ Checkout Session:
   allocates it (a balance link: open invoices oldest first; a one-time link: its invoice;
   a top-up: nothing, it is credit), saves the card on the patient's file unless it came from a
   wallet (Apple Pay, Google Pay), marks the notice paid, notifies the invoice's rendering
-  provider (if they have the Billing permission) and every admin, and audits it.
+  provider (if they have the Billing permission) and every admin, marks our PDF receipt due
+  when the patient has an email address and agreed to emails, and audits it. The receipt is
+  then emailed by this desk (``link_receipts``: claimed once, even with several desks).
 - ``expired`` (or past its ``expires_at`` by our clock: then Stripe is told to expire it): the
   notice is marked expired.
 
@@ -45,6 +47,8 @@ from desk_app.services.cards import brand_label
 from desk_app.services.charge_targets import ChargeAmount, plan_charge
 from desk_app.services.db import Database
 from desk_app.services.errors import ServiceError
+from desk_app.services.link_receipts import LinkReceiptSender, mark_receipt_due
+from desk_app.services.mail import Mailer
 from desk_app.services.payment_accounts import PaymentAccountService
 from desk_app.services.permissions import Permission, permissions_of
 from desk_app.services.stripe_gateway import (
@@ -65,6 +69,8 @@ class LinkCheckReport:
     paid: list[uuid.UUID] = field(default_factory=list)
     expired: list[uuid.UUID] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Receipt emails that could not go out (the payment itself is recorded).
+    receipt_problems: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -75,14 +81,19 @@ class LinkCheckReport:
             parts.append(f"{len(self.expired)} expired")
         if self.problems:
             parts.append(f"{len(self.problems)} could not be checked")
+        if self.receipt_problems:
+            parts.append(f"{len(self.receipt_problems)} receipt email"
+                         f"{'s' if len(self.receipt_problems) != 1 else ''} not sent")
         return ", ".join(parts) + "."
 
 
 class LinkPaymentService:
-    def __init__(self, db: Database, accounts: PaymentAccountService) -> None:
+    def __init__(self, db: Database, accounts: PaymentAccountService,
+                 mailer: Mailer | None = None) -> None:
         self.db = db
         self.accounts = accounts
         self._lock = db_lock(db)
+        self.receipts = LinkReceiptSender(db, mailer or Mailer(clock=db.clock), self._lock)
 
     def check_open_links(self, actor: Actor | None = None,
                          patient_id: uuid.UUID | None = None) -> LinkCheckReport:
@@ -119,6 +130,12 @@ class LinkPaymentService:
                 report.problems.append(f"Stripe could not be asked ({exc.message}).")
             except ServiceError as exc:
                 report.problems.append(exc.message)
+        # Receipts of the links just paid, and any a desk left due before it could send them.
+        due = list(report.paid)
+        if actor is not None:
+            due += [n for n in self.receipts.due(actor.clinic_id, actor.workstation)
+                    if n not in due]
+        report.receipt_problems.extend(self.receipts.send_due(actor, due))
         return report
 
     # ----- paid ------------------------------------------------------------------------------
@@ -171,6 +188,7 @@ class LinkPaymentService:
             s.flush()
             applied = self._allocate(s, notice, payment)
             card_saved = self._save_card(s, notice, card, now)
+            mark_receipt_due(s, notice)
         notice.status = NoticeStatus.PAID
         notice.payment_id = payment.id
         notice.paid_at = now

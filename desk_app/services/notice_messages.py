@@ -74,16 +74,28 @@ def expiry_phrase(expires_at: datetime, time_zone: str) -> str:
     return f"{local.strftime('%b')} {local.day} at {hour}"
 
 
-def check_template(template: str, what: str) -> None:
-    """Refuse a clinic's template that names an unknown placeholder."""
-    try:
-        Template(template).substitute({k: "" for k in _PLACEHOLDERS})
-    except (KeyError, ValueError) as exc:
-        raise ValidationError(
-            f"The {what} template has an unknown or broken placeholder ({exc}). Use only "
-            + ", ".join("${" + k + "}" for k in sorted(_PLACEHOLDERS)) + ".",
-            "template",
-        ) from None
+def check_template(template: str, what: str, field: str = "template") -> None:
+    """Refuse a clinic's template that names an unknown placeholder (naming each one) or has a
+    broken one (a lone "$": write "$$" for a dollar sign)."""
+    unknown: list[str] = []
+    broken = False
+    for match in Template.pattern.finditer(template):
+        name = match.group("named") or match.group("braced")
+        if name is not None and name not in _PLACEHOLDERS and name not in unknown:
+            unknown.append(name)
+        elif match.group("invalid") is not None:
+            broken = True
+    if not unknown and not broken:
+        return
+    allowed = ", ".join("${" + k + "}" for k in sorted(_PLACEHOLDERS))
+    if unknown:
+        names = ", ".join("${" + k + "}" for k in unknown)
+        problem = (f"The {what} template uses {names}, which "
+                   + ("is not a placeholder" if len(unknown) == 1 else "are not placeholders"))
+    else:
+        problem = (f"The {what} template has a “$” that starts no placeholder (write $$ for a "
+                   "dollar sign)")
+    raise ValidationError(f"{problem}. Use only {allowed}.", field)
 
 
 _PLACEHOLDERS = {"greeting", "custom_message", "custom_message_html", "clinic", "what",
@@ -109,15 +121,17 @@ def clean_custom(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines()).strip()
 
 
-def render_text(template: str, facts: MessageFacts, custom_message: str) -> str:
-    """The SMS body; ValidationError when it would not fit in two segments."""
+def render_text(template: str, facts: MessageFacts, custom_message: str, *,
+                max_segments: int | None = MAX_SEGMENTS) -> str:
+    """The SMS body; ValidationError when it would not fit in `max_segments` (None: no limit,
+    for a text that goes to the outbox rather than a carrier)."""
     custom = " ".join(clean_custom(custom_message).split())
     values = _values(facts, f"{custom} " if custom else "")
     values["custom_message_html"] = ""
     values["clinic_contact_html"] = ""
     body = " ".join(Template(template).safe_substitute(values).split())
     segments = sms_segments(body)
-    if segments > MAX_SEGMENTS:
+    if max_segments is not None and segments > max_segments:
         limit = 306 if all(c in _GSM7 or c in _GSM7_EXTENDED for c in body) else 134
         over = len(body) - limit
         raise ValidationError(

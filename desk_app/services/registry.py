@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 from desk_app.services.appointments import AppointmentService
 from desk_app.services.audit_trail import AuditTrailService
 from desk_app.services.auth import AuthService
-from desk_app.services.billing_notices import DEFAULT_SUCCESS_URL, BillingNoticeService
+from desk_app.services.billing_notices import (
+    DEFAULT_SUCCESS_URL,
+    PREVIEW_LINK,
+    STRIPE_CHECKOUT_URL_LENGTH,
+    BillingNoticeService,
+)
 from desk_app.services.card_payments import CardPaymentService
 from desk_app.services.cards import CardService
 from desk_app.services.clinic_settings import ClinicSettingsService
@@ -83,7 +88,10 @@ class Services:
         text-message provider (none: texts go to the outbox); ``central`` is the central
         database this cache syncs with (None: standalone)."""
         secrets = secrets or KeyringSecretStore()
-        accounts = PaymentAccountService(db, secrets, gateway_factory or StripeGatewayFactory())
+        factory = gateway_factory or StripeGatewayFactory()
+        accounts = PaymentAccountService(db, secrets, factory)
+        # Real Stripe's Checkout URLs are a few hundred characters long; a stand-in's are not.
+        real_stripe = isinstance(factory, StripeGatewayFactory) and factory.api_base is None
         cards = CardService(db, accounts)
         card_payments = CardPaymentService(db, accounts)
         if central is not None:
@@ -107,8 +115,10 @@ class Services:
             audit_trail=AuditTrailService(db),
             billing_notices=BillingNoticeService(
                 db, accounts, cards, mail, SmsSender(sms, secrets, clock=db.clock),
-                success_url=payment_link_success_url),
-            link_payments=LinkPaymentService(db, accounts),
+                success_url=payment_link_success_url, secrets=secrets,
+                checkout_link_length=STRIPE_CHECKOUT_URL_LENGTH if real_stripe
+                else len(PREVIEW_LINK)),
+            link_payments=LinkPaymentService(db, accounts, mail),
             notifications=StaffNotificationService(db),
             package_plans=PackagePlanService(db),
             packages=PackageService(db, card_payments),

@@ -1,4 +1,5 @@
-"""Secrets (Stripe keys, the SMTP password, the SMS auth token) in the OS keyring only.
+"""Secrets (Stripe keys, the SMTP password, the SMS auth token, the link
+shortener's token) in the OS keyring only.
 
 Never in the database, the config file or the logs.
 
@@ -21,6 +22,8 @@ STRIPE_SERVICE = "front-desk-stripe"
 SMTP_SERVICE = "front-desk-smtp"
 #: The text-message provider's auth token, under the account SID.
 SMS_SERVICE = "front-desk-sms"
+#: The link shortener's access token, under the clinic's id.
+SHORTENER_SERVICE = "front-desk-shortener"
 
 
 class SecretStoreUnavailable(RuntimeError):

@@ -1,5 +1,6 @@
 """Two workstations (two Database objects and Services on one PostgreSQL) poll the same paid
-link at the same moment: one payment is recorded, one card saved, one notification each."""
+link at the same moment: one payment is recorded, one card saved, one notification each, and
+one receipt emailed to the patient."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from sqlalchemy import func, select
 
 from desk_app.models import (
     Allocation,
+    AuditEvent,
     CardOnFile,
     NoticeChannel,
     NoticeStatus,
+    Patient,
     Payment,
     StaffNotification,
 )
@@ -76,12 +79,24 @@ def _recorded_once(c: NoticeClinic, results: list[object]) -> None:
     (notice,) = c.notices()
     assert notice.status is NoticeStatus.PAID
     assert c.owing() == 0 and c.credit() == 0
+    # The patient's receipt went once (to the outbox: these desks have no email provider).
+    assert notice.receipt_status in ("sent", "not_sent")
+    with c.db.reading() as s:
+        receipts = s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "receipt.emailed"))
+    assert receipts == 1
+
+
+def _consent_to_emails(c: NoticeClinic) -> None:
+    with c.db.transaction() as s:
+        s.get_one(Patient, c.patient_id).consent_emails = True
 
 
 @pytest.mark.pg
 def test_two_workstations_polling_a_paid_link_record_one_payment(
         central_notice_clinic: NoticeClinic, clock: FixedClock) -> None:
     c = central_notice_clinic
+    _consent_to_emails(c)
     c.services.billing_notices.send_balance_reminder(c.desk, c.patient_id, NoticeChannel.TEXT)
     (notice,) = c.notices()
     c.checkout.pay(notice.stripe_checkout_session_id)  # type: ignore[union-attr]
@@ -101,6 +116,7 @@ def test_two_workstations_polling_a_paid_link_record_one_payment(
 
 def test_two_windows_polling_at_once_record_one_payment(notice_clinic: NoticeClinic) -> None:
     c = notice_clinic
+    _consent_to_emails(c)
     c.services.billing_notices.send_balance_reminder(c.desk, c.patient_id, NoticeChannel.EMAIL)
     (notice,) = c.notices()
     c.checkout.pay(notice.stripe_checkout_session_id)  # type: ignore[union-attr]

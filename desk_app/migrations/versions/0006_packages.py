@@ -1,7 +1,7 @@
 """Packages and memberships: plans, sales, redemptions, households, memberships, desk notices.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 Written for both SQLite (batch mode) and PostgreSQL; imports nothing from desk_app, so it
 keeps working whatever the models become. Times are naive UTC DateTime, as in 0001.

@@ -2,7 +2,7 @@
 conflict log (docs/SYNC.md).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 
 One migration for both sides: every table is created on SQLite and PostgreSQL alike, and each
 side uses its own (a workstation never writes the change log; central never has an outbox).

@@ -51,6 +51,7 @@ class ReminderDialog(ActionDialog):
         self.add_field("Preview:", self.preview)
         self.fits = QLabel("")
         self.fits.setObjectName("muted")
+        self.fits.setWordWrap(True)
         a11y.name(self.fits, "Message length")
         self.body.addWidget(self.fits)
         self.first_input = self.message
@@ -77,7 +78,8 @@ class ReminderDialog(ActionDialog):
         else:
             self.preview.setPlainText(draft.text)
             texts = "1 text message" if draft.segments == 1 else f"{draft.segments} text messages"
-            self.fits.setText(f"{len(draft.text)} characters: {texts} (at most 2).")
+            self.fits.setText(f"{len(draft.text)} characters: {texts} (at most 2)."
+                              + (f" {draft.link_note}" if draft.link_note else ""))
         if not self._busy:
             self.action_button.setEnabled(True)
 

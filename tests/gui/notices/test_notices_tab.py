@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QPlainTextEdit, QTextBrowser
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QTextBrowser, QWidget
 from pytestqt.qtbot import QtBot
 
 from desk_app.models import NoticeStatus, Patient
@@ -25,6 +25,7 @@ from tests.gui.helpers_profile import (
     wait_closed,
 )
 from tests.gui.notices.conftest import NoticeDesk
+from tests.notice_fixtures import SHORT_DOMAIN, SHORTENER_TOKEN, ShortenerApi
 
 pytestmark = pytest.mark.gui
 
@@ -156,10 +157,15 @@ def test_one_time_payment_link_is_off_without_the_billing_permission(
 
 
 def test_clinic_billing_notice_settings_are_saved(qtbot: QtBot, notice_desk: NoticeDesk,
-                                                  demo_db: object, tmp_path: Path) -> None:
-    from PySide6.QtWidgets import QCheckBox, QSpinBox
+                                                  demo_db: object, tmp_path: Path,
+                                                  shortener_api: ShortenerApi) -> None:
+    from PySide6.QtWidgets import QCheckBox, QLineEdit, QSpinBox
 
-    from desk_app.views.notice_settings_dialog import PARTIAL_LABEL, NoticeSettingsDialog
+    from desk_app.views.notice_settings_dialog import (
+        PARTIAL_LABEL,
+        TOKEN_STORED,
+        NoticeSettingsDialog,
+    )
     from tests.db_fixtures import actor_named
     from tests.gui.conftest import signed_in
 
@@ -170,14 +176,144 @@ def test_clinic_billing_notice_settings_are_saved(qtbot: QtBot, notice_desk: Not
     dialog.show()
     qtbot.waitUntil(lambda: dialog.action_button.isEnabled(), timeout=5_000)
     assert unnamed_controls(dialog) == []
-    assert dialog.grab().save(str(shots_dir(tmp_path) / "notice-settings.png"))
     named(dialog, QCheckBox, PARTIAL_LABEL).setChecked(True)
     named(dialog, QSpinBox, "Links expire after").setValue(90)
+    named(dialog, QLineEdit, "Shortener API address").setText("https://api-ssl.bitly.com")
+    named(dialog, QLineEdit, "Short domain").setText("go.maplegrove.example")
+    named(dialog, QLineEdit, "Access token").setText(SHORTENER_TOKEN)
+    dialog.resize(dialog.sizeHint())
+    assert dialog.grab().save(str(shots_dir(tmp_path) / "notice-settings.png"))
     click(qtbot, dialog, "Save")
     wait_idle(qtbot, ctx)
     wait_closed(qtbot, ctx, dialog)
     saved = desk.services.billing_notices.settings(owner)
     assert saved.allow_partial_payment and saved.link_expiry_minutes == 90
+    assert saved.shortener_base_url == "https://api-ssl.bitly.com"
+    assert saved.shortener_domain == "go.maplegrove.example" and saved.shortener_token_stored
+
+    again = NoticeSettingsDialog(ctx)
+    again.show()
+    qtbot.waitUntil(lambda: again.action_button.isEnabled(), timeout=5_000)
+    token = named(again, QLineEdit, "Access token")
+    assert token.text() == "" and token.placeholderText() == TOKEN_STORED
+    again.reject()
+
+
+def test_the_html_email_is_edited_previewed_checked_and_reset(
+        qtbot: QtBot, notice_desk: NoticeDesk, demo_db: object, tmp_path: Path) -> None:
+    from desk_app.views.html_template_dialog import RESET_LABEL, HtmlTemplateDialog
+    from desk_app.views.notice_settings_dialog import HTML_BUTTON, NoticeSettingsDialog
+    from tests.db_fixtures import actor_named
+    from tests.gui.conftest import signed_in
+
+    desk = notice_desk
+    owner = actor_named(demo_db, "owner")  # type: ignore[arg-type]
+    ctx = signed_in(desk.services, owner, desk.ctx.tasks)
+    settings = NoticeSettingsDialog(ctx)
+    settings.show()
+    qtbot.waitUntil(lambda: settings.action_button.isEnabled(), timeout=5_000)
+    assert settings.html_state.text() == "The standard email"
+    click(qtbot, settings, HTML_BUTTON)
+    editor = open_dialog(qtbot, settings, HtmlTemplateDialog)
+    assert unnamed_controls(editor) == []
+    qtbot.waitUntil(lambda: "Hello, Maddy" in editor.preview.toPlainText(), timeout=5_000)
+    assert not named(editor, QPushButton, RESET_LABEL).isEnabled()
+
+    # A placeholder that does not exist is refused, by name, and Use this is off.
+    editor.editor.setPlainText(editor.standard.replace("${amount}", "${total} ${patient_name}"))
+    qtbot.waitUntil(lambda: "${total}, ${patient_name}" in editor.error.text()
+                    or "${total}, ${patient_name}" in _field_error_text(editor), timeout=5_000)
+    assert not editor.action_button.isEnabled()
+
+    # The clinic's own words, previewed as they will look.
+    own = editor.standard.replace("${greeting}", "${greeting}! A note from the front desk")
+    editor.editor.setPlainText(own)
+    qtbot.waitUntil(lambda: "A note from the front desk" in editor.preview.toPlainText(),
+                    timeout=5_000)
+    assert editor.action_button.isEnabled() and editor.state.text() == "Your clinic's own email."
+    editor.resize(editor.sizeHint().expandedTo(editor.minimumSize()))
+    assert editor.grab().save(str(shots_dir(tmp_path) / "html-email-template.png"))
+    click(qtbot, editor, "Use this")
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: settings.html_template == own, timeout=5_000)
+    assert settings.html_state.text().startswith("Your clinic's own")
+    click(qtbot, settings, "Save")
+    wait_idle(qtbot, ctx)
+    wait_closed(qtbot, ctx, settings)
+    assert desk.services.billing_notices.settings(owner).email_html_template == own.strip()
+
+    # Reset to standard brings the standard email back and saves as "standard".
+    settings = NoticeSettingsDialog(ctx)
+    settings.show()
+    qtbot.waitUntil(lambda: settings.action_button.isEnabled(), timeout=5_000)
+    click(qtbot, settings, HTML_BUTTON)
+    editor = open_dialog(qtbot, settings, HtmlTemplateDialog)
+    click(qtbot, editor, RESET_LABEL)
+    assert editor.template == "" and editor.state.text() == "The standard email."
+    qtbot.waitUntil(lambda: editor.action_button.isEnabled(), timeout=5_000)
+    click(qtbot, editor, "Use this")
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: settings.html_template == "", timeout=5_000)
+    click(qtbot, settings, "Save")
+    wait_idle(qtbot, ctx)
+    wait_closed(qtbot, ctx, settings)
+    assert desk.services.billing_notices.settings(owner).email_html_template == ""
+
+
+def _field_error_text(dialog: QWidget) -> str:
+    return " ".join(label.text() for label in dialog.findChildren(QLabel) if label.isVisible())
+
+
+def _use_shortener(desk: NoticeDesk, demo_db: object, api: ShortenerApi) -> None:
+    from desk_app.services.link_shortener import LinkShortener
+    from desk_app.services.secret_store import KeyringSecretStore
+    from tests.db_fixtures import actor_named
+
+    notices = desk.services.billing_notices
+    notices.shortener = LinkShortener(KeyringSecretStore(), sleep=lambda _s: None)
+    notices.update_settings(actor_named(demo_db, "owner"),  # type: ignore[arg-type]
+                            allow_partial_payment=False, link_expiry_minutes=1440,
+                            shortener_base_url=api.url, shortener_domain=SHORT_DOMAIN,
+                            shortener_token=SHORTENER_TOKEN)
+
+
+def test_a_text_with_a_real_length_link_goes_with_a_short_link_previewed_at_its_length(
+        qtbot: QtBot, notice_desk: NoticeDesk, demo_db: object, tmp_path: Path,
+        shortener_api: ShortenerApi) -> None:
+    desk = notice_desk
+    desk.checkout.realistic_urls = True
+    _use_shortener(desk, demo_db, shortener_api)
+    view = open_profile(qtbot, desk.ctx, desk.patient_id, TAB)
+    click(qtbot, view.notices, "Text Reminder…")
+    dialog = open_dialog(qtbot, view.notices, ReminderDialog)
+    stand_in = f"https://{SHORT_DOMAIN}/xxxxxxx"
+    qtbot.waitUntil(lambda: stand_in in _preview_text(dialog), timeout=5_000)
+    assert "short link is made when you press Send" in dialog.fits.text()
+    dialog.message.setPlainText("Thanks for coming in today!")
+    qtbot.waitUntil(lambda: "Thanks for coming in today!" in _preview_text(dialog),
+                    timeout=5_000)
+    dialog.resize(dialog.sizeHint())
+    assert dialog.grab().save(str(shots_dir(tmp_path) / "text-reminder.png"))
+    click(qtbot, dialog, "Send")
+    wait_closed(qtbot, desk.ctx, dialog)
+    wait_idle(qtbot, desk.ctx)
+    (request,) = desk.sms.requests
+    (short,) = shortener_api.links
+    assert short in request.form["Body"] and "#fid" not in request.form["Body"]
+    assert view.notices.history.rows[0].status is NoticeStatus.SENT
+
+
+def test_without_a_shortener_long_links_turn_the_text_reminder_off_and_say_why(
+        qtbot: QtBot, notice_desk: NoticeDesk, tmp_path: Path) -> None:
+    desk = notice_desk
+    desk.services.billing_notices.checkout_link_length = 400  # real Stripe's
+    view = open_profile(qtbot, desk.ctx, desk.patient_id, TAB)
+    button = view.notices.text_button
+    qtbot.waitUntil(lambda: "link shortener" in button.toolTip(), timeout=5_000)
+    assert not button.isEnabled()
+    assert "Clinic ▸ Billing notices" in view.notices.why_not.text()
+    assert view.notices.email_button.isEnabled()
+    assert view.grab().save(str(shots_dir(tmp_path) / "text-reminder-needs-shortener.png"))
 
 
 def test_the_bell_polls_links_and_lists_the_payment_notification(
