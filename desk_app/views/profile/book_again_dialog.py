@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -56,8 +57,13 @@ class BookAgainDialog(ActionDialog):
         self.modes.addButton(self.every_weeks_mode)
         self.modes.addButton(self.on_date_mode)
         self.every_weeks_mode.setChecked(True)
-        self.add_field("Repeat", self.every_weeks_mode, field="mode")
-        self.form.addRow("", self.on_date_mode)
+        modes = QWidget()
+        column = QVBoxLayout(modes)
+        column.setContentsMargins(0, 4, 0, 0)
+        column.setSpacing(6)
+        column.addWidget(self.every_weeks_mode)
+        column.addWidget(self.on_date_mode)
+        self.add_field("Repeat", modes, field="mode")
         self.first_on = QDateEdit()
         self.first_on.setCalendarPopup(True)
         self.first_on.setDisplayFormat("ddd MMM d, yyyy")
@@ -107,6 +113,8 @@ class PackageUseWarningDialog(ActionDialog):
         a11y.name(table, "Visits to book")
         table.setHorizontalHeaderLabels(["When", "Treatment", "Paid by"])
         table.verticalHeader().setVisible(False)
+        a11y.name(table.verticalHeader(), "Visits to book rows")
+        a11y.name(table.horizontalHeader(), "Visits to book columns")
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setShowGrid(False)
