@@ -24,6 +24,7 @@ from tests.db_fixtures import actor_named
 from tests.gui.conftest import wait_idle
 from tests.gui.helpers_profile import (
     click,
+    clipped_cells,
     named,
     open_profile,
     open_with,
@@ -90,7 +91,7 @@ def test_book_a_group_from_the_primary_clients_profile(
 
 def test_book_a_class_where_each_participant_uses_their_own_package(
     qtbot: QtBot, view_ctx: ViewContext, demo_services: Services, front_desk: Actor,
-    maddy_id: uuid.UUID,
+    maddy_id: uuid.UUID, tmp_path: Path,
 ) -> None:
     zeb = new_patient(demo_services, front_desk, "Zebulon", "Quist")
     maddys = auto_package(demo_services, front_desk, maddy_id, 10, "Maddy's 10")
@@ -116,6 +117,9 @@ def test_book_a_class_where_each_participant_uses_their_own_package(
     click(qtbot, zeb_view, "Invoice visit")
     wait_idle(qtbot, view_ctx)
     assert "for $0.00 created" in zeb_view.appointments.banner.text()
+    wait_idle(qtbot, view_ctx)
+    assert clipped_cells(zeb_view.appointments.upcoming_table) == []
+    shot(zeb_view.appointments, tmp_path, "appointment-class")
 
 
 def past_visit(services: Services, actor: Actor, patient: uuid.UUID) -> uuid.UUID:

@@ -118,6 +118,7 @@ class PackageUseWarningDialog(ActionDialog):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setShowGrid(False)
+        table.setStyleSheet("QTableWidget::item { padding-left: 4px; padding-right: 10px; }")
         for i, visit in enumerate(plan.visits):
             when = visit.starts_local
             paid = ", ".join(p or "billed normally" for p in visit.packages)

@@ -65,12 +65,14 @@ class BookAppointmentDialog(ActionDialog):
         self.kind_hint.setObjectName("kindHint")
         self.kind_hint.setWordWrap(True)
         self.kind_hint.setStyleSheet("color: #52646b;")
+        self.form.addRow("", self.kind_hint)
         self.participants: ParticipantsPicker | None = None
         self._participants_row: QWidget | None = None
         if find_patients is not None and patient_id is not None:
             self.participants = ParticipantsPicker(find_patients, patient_id)
             self._participants_row = self.add_field("Other participants", self.participants,
                                                     field="participants")
+            self.participants.changed.connect(lambda: self.show_field_error("participants", ""))
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self.practitioner = _combo(options.practitioners)
         self.first_input = self.practitioner
@@ -91,7 +93,6 @@ class BookAppointmentDialog(ActionDialog):
         self.time.setDisplayFormat("h:mm AP")
         self.time.setTime(QTime(start.hour, start.minute))
         self.add_field("Time", self.time, field="time")
-        self.body.addWidget(self.kind_hint)  # after the form, above the error area
         self.kind.setEnabled(self.participants is not None)
         self._kind_changed()
 
@@ -114,7 +115,7 @@ class BookAppointmentDialog(ActionDialog):
             AppointmentKind.CLASS: f"{name} and each participant are invoiced for their own "
                                    "place, and each one's own package pays for it.",
         }[kind])
-        self.kind_hint.setVisible(party)
+        self.form.setRowVisible(self.kind_hint, party)
         self.adjustSize()
 
     def set_start(self, day: date, at: time) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLineEdit,
@@ -23,6 +23,9 @@ FindPatients = Callable[[str, Callable[[list[PatientSummary]], None]], None]
 
 
 class ParticipantsPicker(QWidget):
+    #: A participant was added or removed.
+    changed = Signal()
+
     def __init__(self, find: FindPatients, exclude: uuid.UUID,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +85,7 @@ class ParticipantsPicker(QWidget):
         self.chosen.addItem(item)
         self.chosen.setCurrentItem(item)
         self._update()
+        self.changed.emit()
 
     # ----- actions -------------------------------------------------------------------------
 
@@ -119,6 +123,7 @@ class ParticipantsPicker(QWidget):
         row = self.chosen.currentRow()
         if row >= 0:
             self.chosen.takeItem(row)
+            self.changed.emit()
         self._update()
 
     def _update(self) -> None:
