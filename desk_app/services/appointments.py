@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from desk_app.models.appointment import Appointment, AppointmentParticipant
@@ -26,6 +26,8 @@ from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.permissions import Permission, require
 from desk_app.services.row_ids import Ids, raw_id
+
+_INDIVIDUAL = AppointmentKind.INDIVIDUAL.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,9 @@ class AppointmentService:
                 Appointment.starts_at,
                 Appointment.ends_at,
                 Appointment.status,
-                Appointment.kind,
+                # As stored: nearly every visit is individual, and a plain string compares
+                # without building an enum member per row.
+                type_coerce(Appointment.kind, String).label("kind"),
                 Staff.first_name,
                 Staff.last_name,
                 Staff.title,
@@ -157,16 +161,20 @@ class AppointmentService:
             rows = list(conn.execute(
                 columns.where(Appointment.patient_id == patient_id).order_by(Appointment.starts_at)
             ).all())
-            # Groups and classes booked from another patient's profile (a small index read).
-            joined = conn.execute(
-                columns.join(AppointmentParticipant,
-                             AppointmentParticipant.appointment_id == Appointment.id)
-                .where(AppointmentParticipant.patient_id == patient_id,
-                       Appointment.patient_id != patient_id)
-            ).all()
+            # Groups and classes booked from another patient's profile: most patients have
+            # none, which one read of the participant index says.
+            joined: Sequence[Row[Any]] = ()
+            if conn.execute(select(AppointmentParticipant.id).where(
+                    AppointmentParticipant.patient_id == patient_id).limit(1)).first():
+                joined = conn.execute(
+                    columns.join(AppointmentParticipant,
+                                 AppointmentParticipant.appointment_id == Appointment.id)
+                    .where(AppointmentParticipant.patient_id == patient_id,
+                           Appointment.patient_id != patient_id)
+                ).all()
             if joined:
                 rows = sorted([*rows, *joined], key=lambda r: r.starts_at)
-            parties = _parties(conn, [r.id for r in rows if r.kind != AppointmentKind.INDIVIDUAL])
+            parties = _parties(conn, [r.id for r in rows if r.kind != _INDIVIDUAL])
             invoiced = {
                 aid: invoice_number(ws, seq)
                 for aid, ws, seq in conn.execute(
@@ -190,9 +198,10 @@ class AppointmentService:
             label = labels.get(who)
             if label is None:
                 label = labels[who] = practitioner_label_of(*who)
-            status, party, billed_to = appt.status, "", ""
-            if appt.kind != AppointmentKind.INDIVIDUAL:
-                status, party, billed_to = _place_of(appt.kind, appt.status,
+            status, party, billed_to, kind = appt.status, "", "", AppointmentKind.INDIVIDUAL
+            if appt.kind != _INDIVIDUAL:
+                kind = AppointmentKind(appt.kind)
+                status, party, billed_to = _place_of(kind, appt.status,
                                                      parties.get(appt.id, []), patient_id)
             row = AppointmentRow(
                 id=uid(appt.id),
@@ -203,7 +212,7 @@ class AppointmentService:
                 location=appt.location,
                 status=status,
                 invoice_number=invoiced.get(appt.id, ""),
-                kind=appt.kind,
+                kind=kind,
                 party=party,
                 billed_to=billed_to,
             )
