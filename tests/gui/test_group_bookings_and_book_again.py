@@ -87,6 +87,15 @@ def test_book_a_group_from_the_primary_clients_profile(
     assert group.party == "group with Zebulon Quist"
     [zebs] = all_appointments(demo_services, front_desk, zeb)
     assert zebs.id == group.id and zebs.billed_to.startswith("Maddy")
+    # On Zeb's profile: the group is billed to Maddy, so it is not Zeb's to invoice or pay.
+    zeb_view = open_profile(qtbot, view_ctx, zeb, "Appointments")
+    select_row(zeb_view.appointments.upcoming_table, group.id)
+    wait_idle(qtbot, view_ctx)
+    panel = zeb_view.appointments.package_panel
+    assert "Group visit: billed to Maddy" in panel.summary.text()
+    assert not panel.use_button.isEnabled()
+    invoice = zeb_view.appointments.invoice_button
+    assert not invoice.isEnabled() and "invoiced to its primary client" in invoice.toolTip()
 
 
 def test_book_a_class_where_each_participant_uses_their_own_package(
