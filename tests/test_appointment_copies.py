@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from desk_app.models import Appointment, AuditEvent
 from desk_app.models.enums import AppointmentKind, ExpiryUnit
-from desk_app.services.appointment_copies import CopyRequest, copy_times
+from desk_app.services.appointment_copies import CopyPlan, CopyRequest, PackageDraw, copy_times
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, PermissionDenied, ValidationError
 from tests.builders import Clinic, small_clinic
@@ -162,3 +162,13 @@ def test_a_practitioner_without_billing_books_copies_without_packages(db: Databa
         c.services.appointment_copies.book(practitioner, request)
     booked = c.services.appointment_copies.book(practitioner, request, use_packages=False)
     assert len(booked.appointment_ids) == 2
+
+
+def test_the_warning_reads_well_for_one_visit_the_last_use_and_unlimited_packages() -> None:
+    sid = uuid.uuid4()
+    one = CopyPlan([], [PackageDraw(sid, "10 Massages", "Maddy Smith", 1, 1)], places=1)
+    assert one.warning == "This 1 visit would use the last use left on 10 Massages."
+    unlimited = CopyPlan([], [PackageDraw(sid, "Monthly unlimited", "Maddy Smith", 3, None)],
+                         places=3)
+    assert unlimited.warning == "These 3 visits would use 3 uses of Monthly unlimited (unlimited)."
+    assert CopyPlan([], [], places=3).warning == ""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from desk_app.models import AppointmentStatus, AuditEvent, Invoice, InvoiceStatus
 from desk_app.models.enums import AppointmentKind
 from desk_app.services.db import Database
-from desk_app.services.errors import Conflict, NotFound, ValidationError
+from desk_app.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from tests.builders import Clinic, small_clinic
 from tests.test_packages import book, refused, sold_and_paid, ten_massages
 
@@ -170,3 +170,20 @@ def test_an_individual_visit_is_unchanged(db: Database) -> None:
     assert c.services.packages.redeem(c.billing, visit, sale, maddy).sale_id == sale
     [row] = c.services.appointments.for_patient(c.billing, maddy).upcoming
     assert (row.kind, row.party, row.billed_to) == (AppointmentKind.INDIVIDUAL, "", "")
+
+
+def test_a_practitioner_books_a_class_but_billing_it_needs_the_billing_permission(
+        db: Database) -> None:
+    c = small_clinic(db)
+    maddy, leo = c.patient(), c.patient("Leo", "Silva")
+    sale = sold_and_paid(c, maddy, ten_massages(c))
+    practitioner = c.actor("psharma")  # BOOK_APPOINTMENTS, not CREATE_INVOICE
+    klass = c.services.appointments.book(
+        practitioner, maddy, c.practitioner_id, c.treatment("Massage 60 min"), c.location_id,
+        WHEN, kind=CLASS, others=[leo])
+    c.services.appointments.set_status(practitioner, klass, AppointmentStatus.ARRIVED, leo)
+    for call in (lambda: c.services.invoicing.invoice_class(practitioner, klass),
+                 lambda: c.services.packages.redeem(practitioner, klass, sale, maddy),
+                 lambda: c.services.packages.auto_redeem(practitioner, klass)):
+        with pytest.raises(PermissionDenied):
+            call()

@@ -187,7 +187,8 @@ class AppointmentCopyService:
                           key=lambda b: b.starts_local)
         ids: list[uuid.UUID] = []
         visits: list[PlannedVisit] = []
-        draws: dict[uuid.UUID, list[int]] = {}  # sale -> [uses, left before]
+        taken: dict[uuid.UUID, int] = {}  # uses each package takes, in the order first used
+        left: dict[uuid.UUID, int | None] = {}  # its uses left before these bookings
         sales: dict[uuid.UUID, PackageSale] = {}
         places = covered = 0
         for booking in bookings:
@@ -204,20 +205,18 @@ class AppointmentCopyService:
                 if sale is None:
                     continue
                 covered += 1
-                sales[sale.id] = sale
-                if sale.id not in draws:
-                    left = (None if sale.uses_total is None
-                            else sale.uses_total - (uses_of(s, sale.id) - 1))
-                    draws[sale.id] = [0, -1 if left is None else left]
-                draws[sale.id][0] += 1
+                if sale.id not in sales:  # this booking's use is already counted: add it back
+                    sales[sale.id] = sale
+                    left[sale.id] = (None if sale.uses_total is None
+                                     else sale.uses_total - uses_of(s, sale.id) + 1)
+                taken[sale.id] = taken.get(sale.id, 0) + 1
             visits.append(PlannedVisit(
                 booking.starts_local, s.get_one(TreatmentType, appt.treatment_type_id).name,
                 practitioner_label(s.get_one(Staff, appt.practitioner_id)), appt.kind,
                 tuple(used)))
         plan_draws = [
-            PackageDraw(sid, sales[sid].name, name_of(s, sales[sid].patient_id), n,
-                        None if left < 0 else left)
-            for sid, (n, left) in draws.items()
+            PackageDraw(sid, sales[sid].name, name_of(s, sales[sid].patient_id), n, left[sid])
+            for sid, n in taken.items()
         ]
         billed = places - covered if plan_draws else 0
         return ids, CopyPlan(visits, plan_draws, places, billed)
