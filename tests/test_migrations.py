@@ -188,3 +188,48 @@ def test_the_sync_migration_up_and_down_on_postgresql(pg_cluster: PgCluster) -> 
         _check_sync_migration(url)
     finally:
         pg_cluster.drop_database(name)
+
+
+PARTY_TABLES = {"appointment_participant"}
+
+
+def _group_appointments_down_and_up(url: str) -> None:
+    """0010 alone: down to 0007 drops participants and the appointment's kind; an
+    appointment booked before it is an individual one after it."""
+    engine = make_engine(url)
+    migrate(engine, "0007")
+    migrate(engine)
+    assert set(inspect(engine).get_table_names()) >= PARTY_TABLES
+    assert "kind" in {c["name"] for c in inspect(engine).get_columns("appointment")}
+    downgrade(engine, "0007")
+    assert not PARTY_TABLES & set(inspect(engine).get_table_names())
+    assert "kind" not in {c["name"] for c in inspect(engine).get_columns("appointment")}
+    migrate(engine)
+    assert _diff(engine) == []
+    engine.dispose()
+
+
+def test_the_group_appointments_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
+    _group_appointments_down_and_up(f"sqlite:///{tmp_path / 'g.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_the_group_appointments_migration_up_and_down_on_postgresql(
+        pg_cluster: PgCluster) -> None:
+    name = f"desk_groups_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _group_appointments_down_and_up(url)
+    finally:
+        pg_cluster.drop_database(name)
+
+
+def test_appointments_booked_before_0010_are_individual(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    create_demo_clinic(db, patients=10)
+    downgrade(db.engine, "0007")
+    migrate(db.engine)
+    with db.engine.connect() as conn:
+        kinds = set(conn.exec_driver_sql("SELECT DISTINCT kind FROM appointment").scalars())
+    assert kinds == {"individual"}
+    db.dispose()

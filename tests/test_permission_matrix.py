@@ -62,6 +62,8 @@ NO_CHECK = {
     "notifications.list_for": "a member's own notifications",
     "notifications.mark_all_read": "a member's own notifications",
     "notifications.unread_count": "a member's own notifications",
+    "packages.auto_redeem_in": "runs inside the transaction of a checked call (auto_redeem, "
+                               "appointment_copies.book and .plan)",
     "package_reports.sales_csv": "formats rows a checked call returned",
     "package_reports.usage_csv": "formats rows a checked call returned",
     "sync.bootstrapped": "the workstation's own sync state",

@@ -1,6 +1,6 @@
 """Tables and value types. No Qt, no I/O."""
 
-from desk_app.models.appointment import Appointment
+from desk_app.models.appointment import Appointment, AppointmentParticipant
 from desk_app.models.audit import AuditEvent
 from desk_app.models.base import Base, new_id
 from desk_app.models.billing import Allocation, Invoice, InvoiceLine, Payment, Refund
@@ -54,6 +54,7 @@ __all__ = [
     "Allocation",
     "AmountError",
     "Appointment",
+    "AppointmentParticipant",
     "AppointmentStatus",
     "AttemptPurpose",
     "AttemptStatus",

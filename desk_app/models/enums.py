@@ -45,6 +45,19 @@ class AppointmentStatus(StrEnum):
         }[self.value]
 
 
+class AppointmentKind(StrEnum):
+    """An individual visit; a group (one invoice, to the primary client); a class (each
+    participant invoiced for their own place)."""
+
+    INDIVIDUAL = "individual"
+    GROUP = "group"
+    CLASS = "class"
+
+    @property
+    def label(self) -> str:
+        return {"individual": "Individual", "group": "Group", "class": "Class"}[self.value]
+
+
 class InvoiceStatus(StrEnum):
     OPEN = "open"
     DELETED = "deleted"

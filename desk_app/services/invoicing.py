@@ -18,12 +18,19 @@ from desk_app.models.appointment import Appointment
 from desk_app.models.billing import Invoice, InvoiceLine
 from desk_app.models.catalog import Product, TreatmentType
 from desk_app.models.clinic import Clinic
-from desk_app.models.enums import AppointmentStatus, InvoiceStatus, LineKind
+from desk_app.models.enums import AppointmentKind, AppointmentStatus, InvoiceStatus, LineKind
 from desk_app.models.money import format_money, percent_of
 from desk_app.models.patient import Patient
 from desk_app.models.staff import Staff
 from desk_app.services import audit
 from desk_app.services.actor import Actor
+from desk_app.services.appointment_parties import (
+    group_line_description,
+    name_of,
+    participants_of,
+    payer_of,
+    refuse_cancelled_place,
+)
 from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.ledger import invoice_applied
@@ -99,58 +106,97 @@ class InvoicingService:
                 )
             ]
 
-    def invoice_appointment(self, actor: Actor, appointment_id: uuid.UUID) -> InvoiceCreated:
-        """Invoice a visit at its treatment's price and tax; a visit is invoiced once."""
+    def invoice_appointment(self, actor: Actor, appointment_id: uuid.UUID,
+                            patient_id: uuid.UUID | None = None) -> InvoiceCreated:
+        """Invoice a visit at its treatment's price and tax; a visit is invoiced once. A group
+        visit is invoiced to its primary client (listing the others); a class place to the
+        participant (``patient_id``) taking it."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
             require_patient_of(s, actor, Appointment, appointment_id)
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFound("That appointment no longer exists.")
-            if appt.status == AppointmentStatus.CANCELLED:
-                raise Conflict(
-                    "This appointment was cancelled; a cancelled visit is not "
-                    "invoiced. Change its status first if the patient came."
-                )
-            already = s.scalar(
-                select(Invoice)
-                .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-                .where(InvoiceLine.appointment_id == appt.id, Invoice.status == InvoiceStatus.OPEN)
+            payer = payer_of(s, appt, patient_id)
+            if patient_id is not None and payer != patient_id:
+                raise Conflict(f"A group visit is billed to its primary client, "
+                               f"{name_of(s, payer)}. Invoice it from their profile.")
+            return self._invoice_visit(s, actor, appt, payer)
+
+    def invoice_class(self, actor: Actor, appointment_id: uuid.UUID) -> list[InvoiceCreated]:
+        """Invoice every participant of a class for their own place (each their own invoice,
+        each covered by their own package if one is used), skipping places already invoiced
+        or cancelled. One transaction."""
+        require(actor, Permission.CREATE_INVOICE)
+        with self.db.transaction() as s:
+            appt = s.get(Appointment, appointment_id)
+            if appt is None:
+                raise NotFound("That appointment no longer exists.")
+            if appt.kind is not AppointmentKind.CLASS:
+                raise Conflict("Only a class invoices each participant; invoice this visit "
+                               "with Invoice visit.")
+            created = []
+            for place in participants_of(s, appt.id):
+                if place.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+                    continue
+                if self._visit_invoice(s, appt, place.patient_id) is not None:
+                    continue
+                created.append(self._invoice_visit(s, actor, appt, place.patient_id))
+            return created
+
+    @staticmethod
+    def _visit_invoice(s: Session, appt: Appointment, payer: uuid.UUID) -> Invoice | None:
+        return s.scalar(
+            select(Invoice)
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+            .where(InvoiceLine.appointment_id == appt.id, Invoice.status == InvoiceStatus.OPEN,
+                   Invoice.patient_id == payer)
+        )
+
+    def _invoice_visit(self, s: Session, actor: Actor, appt: Appointment,
+                       payer: uuid.UUID) -> InvoiceCreated:
+        if appt.status == AppointmentStatus.CANCELLED:
+            raise Conflict(
+                "This appointment was cancelled; a cancelled visit is not "
+                "invoiced. Change its status first if the patient came."
             )
-            if already is not None:
-                raise Conflict(f"This visit is already on invoice {already.number}.")
-            treatment = s.get_one(TreatmentType, appt.treatment_type_id)
-            practitioner = s.get_one(Staff, appt.practitioner_id)
-            # A visit a package covers is invoiced at the package's per-visit charge (nothing,
-            # or an insurer-friendly "Additional Charge"): the package's invoice holds the money.
-            coverage = coverage_of(s, appt.id)
-            price, description = treatment.price_cents, treatment.name
-            if coverage is not None:
-                price = coverage.sale.additional_charge_cents
-                description = covered_line_description(treatment.name, coverage.sale.name)
-            amounts = line_amounts(price, 1, treatment.tax_rate_bp)
-            invoice = self._new_invoice(s, actor, appt.patient_id, appt.location_id)
-            s.add(
-                InvoiceLine(
-                    invoice_id=invoice.id,
-                    position=0,
-                    kind=LineKind.APPOINTMENT,
-                    description=description,
-                    appointment_id=appt.id,
-                    treatment_type_id=treatment.id,
-                    practitioner_id=practitioner.id,
-                    service_date=appt.starts_at,
-                    quantity=1,
-                    unit_price_cents=price,
-                    tax_rate_bp=treatment.tax_rate_bp,
-                    subtotal_cents=amounts.subtotal_cents,
-                    tax_cents=amounts.tax_cents,
-                    total_cents=amounts.total_cents,
-                    income_category=treatment.income_category,
-                )
+        refuse_cancelled_place(s, appt, payer)
+        already = self._visit_invoice(s, appt, payer)
+        if already is not None:
+            raise Conflict(f"This visit is already on invoice {already.number}.")
+        treatment = s.get_one(TreatmentType, appt.treatment_type_id)
+        practitioner = s.get_one(Staff, appt.practitioner_id)
+        # A visit a package covers is invoiced at the package's per-visit charge (nothing,
+        # or an insurer-friendly "Additional Charge"): the package's invoice holds the money.
+        coverage = coverage_of(s, appt.id, payer)
+        price, description = treatment.price_cents, treatment.name
+        if coverage is not None:
+            price = coverage.sale.additional_charge_cents
+            description = covered_line_description(treatment.name, coverage.sale.name)
+        description = group_line_description(s, appt, description)
+        amounts = line_amounts(price, 1, treatment.tax_rate_bp)
+        invoice = self._new_invoice(s, actor, payer, appt.location_id)
+        s.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                position=0,
+                kind=LineKind.APPOINTMENT,
+                description=description,
+                appointment_id=appt.id,
+                treatment_type_id=treatment.id,
+                practitioner_id=practitioner.id,
+                service_date=appt.starts_at,
+                quantity=1,
+                unit_price_cents=price,
+                tax_rate_bp=treatment.tax_rate_bp,
+                subtotal_cents=amounts.subtotal_cents,
+                tax_cents=amounts.tax_cents,
+                total_cents=amounts.total_cents,
+                income_category=treatment.income_category,
             )
-            self._set_totals(invoice, [amounts])
-            return self._finish(s, actor, invoice)
+        )
+        self._set_totals(invoice, [amounts])
+        return self._finish(s, actor, invoice)
 
     def create_invoice(
         self,

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from desk_app.models.appointment import Appointment
 from desk_app.models.patient import Patient, PatientSearchToken, display_name_of, legal_name_of
+from desk_app.services.patient_access import own_patient_clause
 from desk_app.services.search_tokens import prefix_upper_bound, query_terms
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ def find_own_patients(
     terms = query_terms(query)
     if not terms or limit <= 0:
         return []
-    own = select(Appointment.patient_id).where(Appointment.practitioner_id == staff_id)
     conditions = [
         or_(
             *(
@@ -56,7 +55,8 @@ def find_own_patients(
             Patient.mobile_phone,
             Patient.email,
         )
-        .where(Patient.id.in_(own), Patient.archived.is_(False), *conditions)
+        .where(own_patient_clause(staff_id, Patient.id), Patient.archived.is_(False),
+               *conditions)
         .order_by(Patient.sort_key, Patient.id)
         .limit(limit)
     )

@@ -34,14 +34,19 @@ def uses_of(s: Session, sale_id: uuid.UUID, treatment_type_id: uuid.UUID | None 
     return int(s.scalar(query) or 0)
 
 
-def coverage_of(s: Session, appointment_id: uuid.UUID) -> Coverage | None:
-    """The package covering this visit now (a +1 row not yet given back), if any."""
-    rows = s.execute(
+def coverage_of(s: Session, appointment_id: uuid.UUID,
+                patient_id: uuid.UUID | None = None) -> Coverage | None:
+    """The package covering this visit now (a +1 row not yet given back), if any; on a class,
+    the one covering ``patient_id``'s own place (see ``appointment_parties.payer_of``)."""
+    query = (
         select(PackageRedemption.id, PackageRedemption.sale_id, PackageRedemption.uses,
                PackageRedemption.reverses_id)
         .where(PackageRedemption.appointment_id == appointment_id)
         .order_by(PackageRedemption.created_at)
-    ).all()
+    )
+    if patient_id is not None:
+        query = query.where(PackageRedemption.patient_id == patient_id)
+    rows = s.execute(query).all()
     reversed_ids = {r.reverses_id for r in rows if r.uses < 0}
     for row in reversed(rows):
         if row.uses > 0 and row.id not in reversed_ids:

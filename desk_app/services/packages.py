@@ -35,6 +35,7 @@ from desk_app.models.billing import Allocation, Invoice, InvoiceLine, Payment
 from desk_app.models.catalog import TreatmentType
 from desk_app.models.clinic import Clinic
 from desk_app.models.enums import (
+    AppointmentKind,
     AppointmentStatus,
     CollectedBy,
     InvoiceStatus,
@@ -56,6 +57,13 @@ from desk_app.models.patient import Patient
 from desk_app.models.staff import Staff
 from desk_app.services import audit
 from desk_app.services.actor import Actor
+from desk_app.services.appointment_parties import (
+    name_of,
+    participant,
+    participants_of,
+    payer_of,
+    refuse_cancelled_place,
+)
 from desk_app.services.card_payments import CardPaymentService
 from desk_app.services.card_refunds import RefundOutcome
 from desk_app.services.clock import clinic_today, to_clinic_time
@@ -140,6 +148,8 @@ class VisitCoverage:
     package_name: str
     usage_text: str
     options: list[PackageOption]
+    patient_id: uuid.UUID | None = None  # whose place (a group or class participant)
+    note: str = ""  # a group's secondary client: who pays for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,29 +292,37 @@ class PackageService:
             today = clinic_today(self.db.clock, s.get_one(Clinic, actor.clinic_id).time_zone)
             return self._row(s, sale, today)
 
-    def visit_coverage(self, actor: Actor, appointment_id: uuid.UUID) -> VisitCoverage:
+    def visit_coverage(self, actor: Actor, appointment_id: uuid.UUID,
+                       patient_id: uuid.UUID | None = None) -> VisitCoverage:
         """The package on this visit (if any) and the patient's packages that could be used,
-        each with the rule that refuses it."""
+        each with the rule that refuses it. On a group or class, ``patient_id``'s place: a
+        group is paid by its primary client's package, a class place by the participant's."""
         require(actor, Permission.VIEW_PATIENTS)
         with self.db.reading() as s:
             require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
+            seen = patient_id or appt.patient_id
+            payer = payer_of(s, appt, seen)
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
             today = clinic_today(self.db.clock, tz)
             visit_day = to_clinic_time(appt.starts_at, tz).date()
-            cover = coverage_of(s, appt.id)
+            cover = coverage_of(s, appt.id, payer)
+            note = ""
+            if payer != seen:
+                note = (f"Group visit: billed to {name_of(s, payer)}, the primary client; "
+                        "only their package can pay for it.")
             options = []
-            for sale in self._candidates(s, appt.patient_id):
-                refusal = refusal_for(s, sale, appt.patient_id, appt.treatment_type_id,
-                                      visit_day)
+            for sale in self._candidates(s, seen):
+                refusal = self._refusal(s, appt, sale, payer, visit_day)
                 options.append(PackageOption(sale.id, sale.name,
                                              self._row(s, sale, today).usage.text,
                                              refusal.message if refusal else "",
                                              sale.auto_select))
             if cover is None:
-                return VisitCoverage(appt.id, None, "", "", options)
+                return VisitCoverage(appt.id, None, "", "", options, seen, note)
             usage = self._row(s, cover.sale, today).usage
-            return VisitCoverage(appt.id, cover.sale.id, cover.sale.name, usage.text, options)
+            return VisitCoverage(appt.id, cover.sale.id, cover.sale.name, usage.text, options,
+                                 seen, note)
 
     # ----- selling ---------------------------------------------------------------------------
 
@@ -371,61 +389,88 @@ class PackageService:
 
     # ----- redeeming -------------------------------------------------------------------------
 
-    def redeem(self, actor: Actor, appointment_id: uuid.UUID,
-               sale_id: uuid.UUID) -> VisitCoverage:
-        """Use one of the package on this visit. Refusals name the rule that failed."""
+    def redeem(self, actor: Actor, appointment_id: uuid.UUID, sale_id: uuid.UUID,
+               patient_id: uuid.UUID | None = None) -> VisitCoverage:
+        """Use one of the package on this visit (on a class, on ``patient_id``'s place).
+        Refusals name the rule that failed."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
             require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
+            payer = payer_of(s, appt, patient_id)
             # The package row is locked first: a second desk taking the last use waits here and
             # then sees this use.
             sale = self._sale(s, actor, sale_id, lock=True)
-            self._redeem_in(s, actor, appt, sale)
-        return self.visit_coverage(actor, appointment_id)
+            if patient_id is not None and payer != patient_id:
+                raise self._group_refusal(s, appt, sale)
+            self._redeem_in(s, actor, appt, sale, payer)
+        return self.visit_coverage(actor, appointment_id, patient_id)
 
-    def _redeem_in(self, s: Session, actor: Actor, appt: Appointment,
-                   sale: PackageSale) -> PackageRedemption:
+    def _refusal(self, s: Session, appt: Appointment, sale: PackageSale, payer: uuid.UUID,
+                 visit_day: date) -> PackageRefused | None:
+        refusal = refusal_for(s, sale, payer, appt.treatment_type_id, visit_day)
+        if (refusal is not None and refusal.rule == "not_purchaser"
+                and appt.kind is AppointmentKind.GROUP):
+            return self._group_refusal(s, appt, sale)
+        return refusal
+
+    @staticmethod
+    def _group_refusal(s: Session, appt: Appointment, sale: PackageSale) -> PackageRefused:
+        return PackageRefused(
+            "group_primary",
+            f"Only the primary client's package can pay for a group visit: {sale.name} "
+            f"belongs to {name_of(s, sale.patient_id)}, and {name_of(s, appt.patient_id)} is "
+            "the primary client. Book a class for each participant to use their own package.")
+
+    def _redeem_in(self, s: Session, actor: Actor, appt: Appointment, sale: PackageSale,
+                   payer: uuid.UUID | None = None) -> PackageRedemption:
+        payer = appt.patient_id if payer is None else payer
         if appt.status == AppointmentStatus.CANCELLED:
             raise Conflict("This appointment was cancelled; a package is not used on it.")
-        current = coverage_of(s, appt.id)
+        refuse_cancelled_place(s, appt, payer)
+        current = coverage_of(s, appt.id, payer)
         if current is not None:
             raise Conflict(f"This visit is already covered by {current.sale.name}. Remove that "
                            "package from the appointment first.")
         on_invoice = s.scalar(
             select(Invoice.id)
             .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-            .where(InvoiceLine.appointment_id == appt.id, Invoice.status == InvoiceStatus.OPEN)
+            .where(InvoiceLine.appointment_id == appt.id, Invoice.status == InvoiceStatus.OPEN,
+                   Invoice.patient_id == payer)
         )
         if on_invoice is not None:
             raise Conflict("This visit is already invoiced at its full price. Delete that "
                            "invoice first, then use the package.")
         tz = s.get_one(Clinic, actor.clinic_id).time_zone
         visit_day = to_clinic_time(appt.starts_at, tz).date()
-        refusal = refusal_for(s, sale, appt.patient_id, appt.treatment_type_id, visit_day)
+        refusal = self._refusal(s, appt, sale, payer, visit_day)
         if refusal is not None:
             raise refusal
         row = PackageRedemption(
-            sale_id=sale.id, appointment_id=appt.id, patient_id=appt.patient_id,
+            sale_id=sale.id, appointment_id=appt.id, patient_id=payer,
             treatment_type_id=appt.treatment_type_id, practitioner_id=appt.practitioner_id,
             location_id=appt.location_id, visit_at=appt.starts_at, uses=1,
             created_by_id=actor.staff_id, workstation=actor.workstation,
         )
         s.add(row)
         s.flush()
-        audit.record(s, actor, "package.redeemed", entity=row, patient_id=appt.patient_id,
+        audit.record(s, actor, "package.redeemed", entity=row, patient_id=payer,
                      summary=f"Used {sale.name} on the visit of {visit_day.isoformat()}",
-                     details={"sale": str(sale.id), "appointment": str(appt.id)})
+                     details={"sale": str(sale.id), "appointment": str(appt.id),
+                              "kind": appt.kind.value})
         return row
 
-    def remove_from_appointment(self, actor: Actor, appointment_id: uuid.UUID) -> None:
-        """Take the package off a visit: the use is given back. A visit already invoiced
-        through the package has that invoice deleted (refused while a payment is applied)."""
+    def remove_from_appointment(self, actor: Actor, appointment_id: uuid.UUID,
+                                patient_id: uuid.UUID | None = None) -> None:
+        """Take the package off a visit (a class: off ``patient_id``'s place): the use is
+        given back. A visit already invoiced through the package has that invoice deleted
+        (refused while a payment is applied)."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
             require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
-            cover = coverage_of(s, appt.id)
+            payer = payer_of(s, appt, patient_id)
+            cover = coverage_of(s, appt.id, payer)
             if cover is None:
                 raise Conflict("No package is used on this appointment.")
             self._sale(s, actor, cover.sale.id, lock=True)
@@ -433,7 +478,7 @@ class PackageService:
                 select(Invoice)
                 .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
                 .where(InvoiceLine.appointment_id == appt.id,
-                       Invoice.status == InvoiceStatus.OPEN)
+                       Invoice.status == InvoiceStatus.OPEN, Invoice.patient_id == payer)
                 .with_for_update()
             )
             if invoice is not None:
@@ -448,7 +493,7 @@ class PackageService:
                 invoice.deleted_at = self.db.clock.now()
                 invoice.deleted_by_id = actor.staff_id
             row = PackageRedemption(
-                sale_id=cover.sale.id, appointment_id=appt.id, patient_id=appt.patient_id,
+                sale_id=cover.sale.id, appointment_id=appt.id, patient_id=payer,
                 treatment_type_id=appt.treatment_type_id, practitioner_id=appt.practitioner_id,
                 location_id=appt.location_id, visit_at=appt.starts_at, uses=-1,
                 reverses_id=cover.redemption_id, created_by_id=actor.staff_id,
@@ -457,29 +502,46 @@ class PackageService:
             s.add(row)
             s.flush()
             audit.record(s, actor, "package.use_given_back", entity=row,
-                         patient_id=appt.patient_id,
+                         patient_id=payer,
                          summary=f"Removed {cover.sale.name} from an appointment; use given back",
                          details={"sale": str(cover.sale.id), "appointment": str(appt.id),
                                   "invoice_deleted": str(invoice.id) if invoice else ""})
 
-    def auto_redeem(self, actor: Actor, appointment_id: uuid.UUID) -> VisitCoverage:
-        """Apply the first auto-selected package that can cover this visit (if any)."""
+    def auto_redeem(self, actor: Actor, appointment_id: uuid.UUID,
+                    patient_id: uuid.UUID | None = None) -> VisitCoverage:
+        """Apply the first auto-selected package that can cover this visit (if any): a
+        group's primary client's; on a class, each participant's own (every participant
+        when ``patient_id`` is None)."""
         require(actor, Permission.CREATE_INVOICE)
         with self.db.transaction() as s:
             require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
-            if coverage_of(s, appt.id) is None:
-                tz = s.get_one(Clinic, actor.clinic_id).time_zone
-                visit_day = to_clinic_time(appt.starts_at, tz).date()
-                for sale in self._candidates(s, appt.patient_id):
-                    if not sale.auto_select:
-                        continue
-                    locked = self._sale(s, actor, sale.id, lock=True)
-                    if refusal_for(s, locked, appt.patient_id, appt.treatment_type_id,
-                                   visit_day) is None:
-                        self._redeem_in(s, actor, appt, locked)
-                        break
-        return self.visit_coverage(actor, appointment_id)
+            if appt.kind is AppointmentKind.CLASS and patient_id is None:
+                payers = [p.patient_id for p in participants_of(s, appt.id)]
+            else:
+                payers = [payer_of(s, appt, patient_id)]
+            for payer in payers:
+                self.auto_redeem_in(s, actor, appt, payer)
+        return self.visit_coverage(actor, appointment_id, patient_id)
+
+    def auto_redeem_in(self, s: Session, actor: Actor, appt: Appointment,
+                       payer: uuid.UUID) -> PackageSale | None:
+        """Auto-selection inside the caller's transaction: the package used, or None."""
+        if coverage_of(s, appt.id, payer) is not None:
+            return None
+        place = participant(s, appt, payer)
+        if place is not None and place.status is AppointmentStatus.CANCELLED:
+            return None
+        tz = s.get_one(Clinic, actor.clinic_id).time_zone
+        visit_day = to_clinic_time(appt.starts_at, tz).date()
+        for sale in self._candidates(s, payer):
+            if not sale.auto_select:
+                continue
+            locked = self._sale(s, actor, sale.id, lock=True)
+            if refusal_for(s, locked, payer, appt.treatment_type_id, visit_day) is None:
+                self._redeem_in(s, actor, appt, locked, payer)
+                return locked
+        return None
 
     def uses_booking_would_take(self, actor: Actor, patient_id: uuid.UUID,
                                 treatment_type_id: uuid.UUID, visits: int) -> str:
@@ -610,7 +672,8 @@ class PackageService:
 
     # ----- receipts --------------------------------------------------------------------------
 
-    def visit_receipt(self, actor: Actor, appointment_id: uuid.UUID) -> PdfDocument:
+    def visit_receipt(self, actor: Actor, appointment_id: uuid.UUID,
+                      patient_id: uuid.UUID | None = None) -> PdfDocument:
         """The package visit receipt: the package's name and the uses remaining after it."""
         require(actor, Permission.VIEW_PATIENTS)
         # Imported here: reportlab takes a quarter of a second to import, start-up skips it.
@@ -622,7 +685,8 @@ class PackageService:
         with self.db.reading() as s:
             require_patient_of(s, actor, Appointment, appointment_id)
             appt = self._appointment(s, actor, appointment_id)
-            cover = coverage_of(s, appt.id)
+            payer = payer_of(s, appt, patient_id)
+            cover = coverage_of(s, appt.id, payer)
             if cover is None:
                 raise Conflict("No package is used on this appointment; print the visit's "
                                "invoice receipt instead.")
@@ -635,7 +699,7 @@ class PackageService:
             staff = s.get_one(Staff, appt.practitioner_id)
             treatment = s.get_one(TreatmentType, appt.treatment_type_id).name
             branding = branding_of(s.get_one(Clinic, actor.clinic_id))
-            patient = party_of(s.get_one(Patient, appt.patient_id))
+            patient = party_of(s.get_one(Patient, payer))
             _, paid = _sale_paid(s, sale)
             visit = PackageVisit(
                 number=receipt_number(redemption.workstation, redemption.id).replace("R-", "P-", 1),

@@ -1,9 +1,10 @@
 """Which patients a staff member may see: everyone, or a practitioner's own patients.
 
 A Practitioner sees "their own patients and day": the patients who have (or had) an
-appointment with them, in any status. Every other role sees every patient of the clinic.
-The rule is checked in the services (search, recent patients, and every read or action that
-names a patient, an invoice, a card, a package or an appointment), not only in the views.
+appointment with them, in any status, including a place in a group or class of theirs. Every
+other role sees every patient of the clinic. The rule is checked in the services (search,
+recent patients, and every read or action that names a patient, an invoice, a card, a package
+or an appointment), not only in the views.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import logging
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
-from desk_app.models.appointment import Appointment
+from desk_app.models.appointment import Appointment, AppointmentParticipant
 from desk_app.models.enums import Role
 from desk_app.services.actor import Actor
 from desk_app.services.errors import PermissionDenied
@@ -29,10 +30,17 @@ def sees_only_own_patients(actor: Actor) -> bool:
 
 
 def own_patient_clause(staff_id: uuid.UUID, patient_id: Any) -> ColumnElement[bool]:
-    """True for a patient with an appointment with this practitioner (any status)."""
-    return exists().where(
+    """True for a patient with an appointment with this practitioner (any status), as its
+    patient or as a participant of a group or class."""
+    booked = exists().where(
         Appointment.patient_id == patient_id, Appointment.practitioner_id == staff_id
     )
+    joined = exists().where(
+        AppointmentParticipant.patient_id == patient_id,
+        Appointment.id == AppointmentParticipant.appointment_id,
+        Appointment.practitioner_id == staff_id,
+    )
+    return or_(booked, joined)
 
 
 def require_patient(s: Session, actor: Actor, patient_id: uuid.UUID) -> None:
@@ -40,12 +48,7 @@ def require_patient(s: Session, actor: Actor, patient_id: uuid.UUID) -> None:
     require(actor, Permission.VIEW_PATIENTS)
     if not sees_only_own_patients(actor):
         return
-    seen_by_them = s.scalar(
-        select(Appointment.id)
-        .where(Appointment.patient_id == patient_id, Appointment.practitioner_id == actor.staff_id)
-        .limit(1)
-    )
-    if seen_by_them is not None:
+    if s.scalar(select(own_patient_clause(actor.staff_id, patient_id))):
         return
     log.warning("denied: %s (%s) opened a patient outside their own", actor.staff_id,
                 actor.role.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from desk_app.services.appointment_copies import AppointmentCopyService
 from desk_app.services.appointments import AppointmentService
 from desk_app.services.audit_trail import AuditTrailService
 from desk_app.services.auth import AuthService
@@ -48,6 +49,7 @@ class Services:
     auth: AuthService
     patients: PatientService
     appointments: AppointmentService
+    appointment_copies: AppointmentCopyService
     ledger: LedgerService
     invoicing: InvoicingService
     clinic: ClinicSettingsService
@@ -97,11 +99,13 @@ class Services:
         if central is not None:
             card_payments.reconcile_only_workstation = workstation
         mail = mailer or Mailer(clock=db.clock)
+        packages = PackageService(db, card_payments)
         return cls(
             db=db,
             auth=AuthService(db),
             patients=PatientService(db),
             appointments=AppointmentService(db),
+            appointment_copies=AppointmentCopyService(db, packages),
             ledger=LedgerService(db),
             invoicing=InvoicingService(db),
             clinic=ClinicSettingsService(db),
@@ -121,7 +125,7 @@ class Services:
             link_payments=LinkPaymentService(db, accounts, mail),
             notifications=StaffNotificationService(db),
             package_plans=PackagePlanService(db),
-            packages=PackageService(db, card_payments),
+            packages=packages,
             memberships=MembershipService(db, card_payments),
             package_reports=PackageReportService(db),
             sync=SyncService(db, central, workstation, secrets),

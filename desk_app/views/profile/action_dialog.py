@@ -76,6 +76,8 @@ class ActionDialog(QDialog):
         self.action_button.setDefault(True)
         self.action_button.clicked.connect(self._on_action)
         buttons = QHBoxLayout()
+        #: Cancel and the action; a dialog with a second action inserts it here.
+        self.buttons = buttons
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.action_button)

@@ -22,7 +22,9 @@ class AppointmentsModel(RowTableModel[AppointmentRow]):
         if column == self.PRACTITIONER:
             return row.practitioner
         if column == self.TREATMENT:
-            return row.treatment
+            if row.billed_to:
+                return f"{row.treatment} · {row.party} (billed to {row.billed_to})"
+            return f"{row.treatment} · {row.party}" if row.party else row.treatment
         if column == self.LOCATION:
             return row.location
         if column == self.STATUS:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, QTime
-from PySide6.QtWidgets import QComboBox, QDateEdit, QTimeEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDateEdit, QLabel, QTimeEdit, QWidget
 
+from desk_app.models.enums import AppointmentKind
 from desk_app.services.appointments import BookingOptions, Choice
 from desk_app.views.profile.action_dialog import ActionDialog
+from desk_app.views.profile.participants_picker import FindPatients, ParticipantsPicker
 
 #: Appointment times are offered on this grid (minutes).
 STEP_MINUTES = 15
@@ -22,6 +24,14 @@ class BookingRequest:
     treatment_type_id: uuid.UUID
     location_id: uuid.UUID
     starts_local: datetime  # naive, wall-clock time at the clinic
+    kind: AppointmentKind = AppointmentKind.INDIVIDUAL
+    others: tuple[uuid.UUID, ...] = ()  # a group's or class's other participants
+
+_KINDS = (
+    (AppointmentKind.INDIVIDUAL, "Individual"),
+    (AppointmentKind.GROUP, "Group appointment"),
+    (AppointmentKind.CLASS, "Class booking"),
+)
 
 
 def next_slot(now_local: datetime) -> datetime:
@@ -38,11 +48,32 @@ class BookAppointmentDialog(ActionDialog):
         options: BookingOptions,
         now_local: datetime,
         parent: QWidget | None = None,
+        *,
+        patient_id: uuid.UUID | None = None,
+        find_patients: FindPatients | None = None,
     ) -> None:
         city = options.time_zone.rsplit("/", 1)[-1].replace("_", " ")
         subtitle = f"{patient_name} · date and time at the clinic ({city} time)"
         super().__init__("Book an appointment", "Book appointment", subtitle, parent)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(560)
+        self.patient_name = patient_name
+        self.kind = QComboBox()
+        for kind, label in _KINDS:
+            self.kind.addItem(label, kind.value)
+        self.add_field("Appointment type", self.kind, field="kind")
+        self.kind_hint = QLabel()
+        self.kind_hint.setObjectName("kindHint")
+        self.kind_hint.setWordWrap(True)
+        self.kind_hint.setStyleSheet("color: #52646b;")
+        self.form.addRow("", self.kind_hint)
+        self.participants: ParticipantsPicker | None = None
+        self._participants_row: QWidget | None = None
+        if find_patients is not None and patient_id is not None:
+            self.participants = ParticipantsPicker(find_patients, patient_id)
+            self._participants_row = self.add_field("Other participants", self.participants,
+                                                    field="participants")
+            self.participants.changed.connect(lambda: self.show_field_error("participants", ""))
+        self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self.practitioner = _combo(options.practitioners)
         self.first_input = self.practitioner
         self.add_field("Practitioner", self.practitioner, field="practitioner")
@@ -62,6 +93,30 @@ class BookAppointmentDialog(ActionDialog):
         self.time.setDisplayFormat("h:mm AP")
         self.time.setTime(QTime(start.hour, start.minute))
         self.add_field("Time", self.time, field="time")
+        self.kind.setEnabled(self.participants is not None)
+        self._kind_changed()
+
+    def chosen_kind(self) -> AppointmentKind:
+        return AppointmentKind(self.kind.currentData())
+
+    def set_kind(self, kind: AppointmentKind) -> None:
+        self.kind.setCurrentIndex(self.kind.findData(kind.value))
+
+    def _kind_changed(self) -> None:
+        kind = self.chosen_kind()
+        party = kind is not AppointmentKind.INDIVIDUAL
+        if self._participants_row is not None:
+            self.form.setRowVisible(self._participants_row, party)
+        name = self.patient_name or "This patient"
+        self.kind_hint.setText({
+            AppointmentKind.INDIVIDUAL: "",
+            AppointmentKind.GROUP: f"{name} is the primary client: the group visit is "
+                                   "invoiced to them, and only their package can pay for it.",
+            AppointmentKind.CLASS: f"{name} and each participant are invoiced for their own "
+                                   "place, and each one's own package pays for it.",
+        }[kind])
+        self.form.setRowVisible(self.kind_hint, party)
+        self.adjustSize()
 
     def set_start(self, day: date, at: time) -> None:
         self.date.setDate(_qdate(day))
@@ -77,11 +132,20 @@ class BookAppointmentDialog(ActionDialog):
             if not isinstance(value, uuid.UUID):
                 self.show_field_error(field, f"Choose a {field}.")
                 return None
+        kind = self.chosen_kind()
+        others: tuple[uuid.UUID, ...] = ()
+        if kind is not AppointmentKind.INDIVIDUAL:
+            others = self.participants.participant_ids() if self.participants else ()
+            if not others:
+                what = "group" if kind is AppointmentKind.GROUP else "class"
+                self.show_field_error("participants",
+                                      f"Add at least one other participant to the {what}.")
+                return None
         day = self.date.date()
         at = self.time.time()
         starts = datetime(day.year(), day.month(), day.day(), at.hour(), at.minute())
         return BookingRequest(
-            chosen["practitioner"], chosen["treatment"], chosen["location"], starts
+            chosen["practitioner"], chosen["treatment"], chosen["location"], starts, kind, others
         )
 
 

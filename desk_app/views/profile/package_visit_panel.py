@@ -27,9 +27,12 @@ class PackageVisitPanel(QWidget):
     #: The package visit receipt is ready to show.
     receipt_ready = Signal(object)
 
-    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None, *,
+                 patient_id: uuid.UUID | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        #: Whose place on a group or class this panel shows (the profile's patient).
+        self.patient_id = patient_id
         self.appointment_id: uuid.UUID | None = None
         self.visit_label = ""
         self.coverage: VisitCoverage | None = None
@@ -60,8 +63,8 @@ class PackageVisitPanel(QWidget):
         self._update()
         if appointment_id is None:
             return
-        actor, packages = self.ctx.actor, self.ctx.services.packages
-        self.ctx.tasks.db(lambda: packages.visit_coverage(actor, appointment_id),
+        actor, packages, pid = self.ctx.actor, self.ctx.services.packages, self.patient_id
+        self.ctx.tasks.db(lambda: packages.visit_coverage(actor, appointment_id, pid),
                           self._loaded, lambda e: self.failed.emit(message_for(e)), owner=self)
 
     def _loaded(self, coverage: VisitCoverage) -> None:
@@ -77,6 +80,11 @@ class PackageVisitPanel(QWidget):
             self.summary.setText("Select an appointment to see the package that pays for it.")
         elif cover is None:
             self.summary.setText("Loading…")
+        elif cover.note and cover.sale_id is not None:
+            self.summary.setText(f"Paid by {cover.package_name}: {cover.usage_text}. "
+                                 f"{cover.note}")
+        elif cover.note:
+            self.summary.setText(f"No package on this visit. {cover.note}")
         elif cover.sale_id is not None:
             self.summary.setText(f"Paid by {cover.package_name}: {cover.usage_text}")
         else:
@@ -89,6 +97,9 @@ class PackageVisitPanel(QWidget):
         if not may:
             allow(self.use_button, False, no_perm)
             allow(self.remove_button, False, no_perm)
+        elif cover is not None and cover.note:  # a group's secondary client: not theirs to pay
+            allow(self.use_button, False, cover.note)
+            allow(self.remove_button, False, cover.note)
         else:
             allow(self.use_button, cover is not None and not covered and bool(cover.options),
                   "This visit already has a package." if covered
@@ -101,9 +112,9 @@ class PackageVisitPanel(QWidget):
             return
         dialog = UsePackageDialog(self.visit_label, self.coverage.options, self)
         appointment_id = self.appointment_id
-        actor, packages = self.ctx.actor, self.ctx.services.packages
+        actor, packages, pid = self.ctx.actor, self.ctx.services.packages, self.patient_id
         dialog.submitted.connect(lambda sale_id: submit_from(
-            self.ctx, self, dialog, lambda: packages.redeem(actor, appointment_id, sale_id),
+            self.ctx, self, dialog, lambda: packages.redeem(actor, appointment_id, sale_id, pid),
             lambda cover: self._done(cover, f"{cover.package_name} pays for this visit: "
                                             f"{cover.usage_text}.")))
         dialog.open()
@@ -113,11 +124,11 @@ class PackageVisitPanel(QWidget):
         if self.appointment_id is None or self.coverage is None:
             return
         appointment_id, name = self.appointment_id, self.coverage.package_name
-        actor, packages = self.ctx.actor, self.ctx.services.packages
+        actor, packages, pid = self.ctx.actor, self.ctx.services.packages, self.patient_id
 
         def work() -> VisitCoverage:
-            packages.remove_from_appointment(actor, appointment_id)
-            return packages.visit_coverage(actor, appointment_id)
+            packages.remove_from_appointment(actor, appointment_id, pid)
+            return packages.visit_coverage(actor, appointment_id, pid)
 
         self.ctx.tasks.db(work, lambda cover: self._done(
             cover, f"Removed {name} from this visit; the use was given back."),
@@ -127,8 +138,8 @@ class PackageVisitPanel(QWidget):
         if self.appointment_id is None:
             return
         appointment_id = self.appointment_id
-        actor, packages = self.ctx.actor, self.ctx.services.packages
-        self.ctx.tasks.db(lambda: packages.visit_receipt(actor, appointment_id),
+        actor, packages, pid = self.ctx.actor, self.ctx.services.packages, self.patient_id
+        self.ctx.tasks.db(lambda: packages.visit_receipt(actor, appointment_id, pid),
                           self._receipt_ready, lambda e: self.failed.emit(message_for(e)),
                           owner=self)
 
