@@ -178,9 +178,13 @@ def test_a_practitioner_books_a_class_but_billing_it_needs_the_billing_permissio
     maddy, leo = c.patient(), c.patient("Leo", "Silva")
     sale = sold_and_paid(c, maddy, ten_massages(c))
     practitioner = c.actor("psharma")  # BOOK_APPOINTMENTS, not CREATE_INVOICE
+    for patient, hour in ((maddy, 8), (leo, 9)):  # the front desk made them her patients
+        c.services.appointments.book(c.owner, patient, practitioner.staff_id,
+                                     c.treatment("Massage 60 min"), c.location_id,
+                                     WHEN.replace(hour=hour))
     klass = c.services.appointments.book(
-        practitioner, maddy, c.practitioner_id, c.treatment("Massage 60 min"), c.location_id,
-        WHEN, kind=CLASS, others=[leo])
+        practitioner, maddy, practitioner.staff_id, c.treatment("Massage 60 min"),
+        c.location_id, WHEN, kind=CLASS, others=[leo])
     c.services.appointments.set_status(practitioner, klass, AppointmentStatus.ARRIVED, leo)
     for call in (lambda: c.services.invoicing.invoice_class(practitioner, klass),
                  lambda: c.services.packages.redeem(practitioner, klass, sale, maddy),

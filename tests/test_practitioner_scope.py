@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from desk_app.models.appointment import Appointment
-from desk_app.models.enums import AppointmentStatus, PaymentMethod, Role
+from desk_app.models.enums import AppointmentKind, AppointmentStatus, PaymentMethod, Role
 from desk_app.services.actor import Actor
 from desk_app.services.clock import FixedClock
 from desk_app.services.db import Database
@@ -244,3 +244,15 @@ def test_every_action_a_practitioner_may_call_on_a_patient_checks_the_patient() 
     assert len(actions) > 30
     unscoped = {name for name, source in actions.items() if not SCOPE_CALLS.search(source)}
     assert unscoped == set(), "call require_patient / require_patient_of in these"
+
+
+def test_a_place_in_their_class_makes_a_patient_theirs(scene: Scene) -> None:
+    svc, okoye = scene.c.services, scene.okoye
+    svc.appointments.book(scene.c.owner, scene.own, okoye.staff_id,
+                          scene.c.treatment("Massage 60 min"), scene.c.location_id,
+                          WHEN.replace(hour=19), kind=AppointmentKind.CLASS,
+                          others=[scene.nobodys])
+    assert svc.patients.open_profile(okoye, scene.nobodys).id == scene.nobodys
+    assert [p.id for p in svc.patients.search(okoye, "smitty")] == [scene.nobodys]
+    with pytest.raises(PermissionDenied):
+        svc.patients.open_profile(okoye, scene.others)

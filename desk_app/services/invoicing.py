@@ -35,7 +35,11 @@ from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound, ValidationError
 from desk_app.services.ledger import invoice_applied
 from desk_app.services.package_coverage import coverage_of, covered_line_description
-from desk_app.services.patient_access import require_patient, require_patient_of
+from desk_app.services.patient_access import (
+    require_own_day,
+    require_patient,
+    require_patient_of,
+)
 from desk_app.services.permissions import Permission, require
 
 MAX_QUANTITY = 999
@@ -132,6 +136,7 @@ class InvoicingService:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFound("That appointment no longer exists.")
+            require_own_day(actor, appt.practitioner_id)  # their class: its people are theirs
             if appt.kind is not AppointmentKind.CLASS:
                 raise Conflict("Only a class invoices each participant; invoice this visit "
                                "with Invoice visit.")
