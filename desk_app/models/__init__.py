@@ -47,6 +47,7 @@ from desk_app.models.sync import (
     SyncOutbox,
     SyncPushReceipt,
     SyncState,
+    SyncWorkstation,
 )
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "SyncOutbox",
     "SyncPushReceipt",
     "SyncState",
+    "SyncWorkstation",
     "TreatmentType",
     "format_money",
     "new_id",

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, text, tuple_, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from desk_app.models.sync import SyncChangeLog, SyncOutbox
 from desk_app.services.db import Database
-from desk_app.services.sync import central, state
+from desk_app.services.sync import central, pruning, state
 from desk_app.services.sync.apply import (
     AFTER_APPLY,
     apply_rows,
@@ -68,13 +69,15 @@ class SyncClient:
 
     def __init__(self, local: Database, central_engine: Engine, workstation: str, *,
                  push_batch: int = 500, pull_batch: int = 2000,
-                 bootstrap_page: int = 5000) -> None:
+                 bootstrap_page: int = 20_000, prune_daily: bool = True) -> None:
         self.local = local
         self.central = central_engine
         self.workstation = workstation
         self.push_batch = push_batch
         self.pull_batch = pull_batch
         self.bootstrap_page = bootstrap_page
+        #: Run central's prune at the end of a cycle when nobody did for a day.
+        self.prune_daily = prune_daily
         #: Test hook: called after central committed a push, before the outbox is cleared
         #: (raise to drop the answer; os._exit to crash).
         self.after_central_commit: Callable[[uuid.UUID], None] | None = None
@@ -95,12 +98,30 @@ class SyncClient:
     def _cycle(self, progress: Callable[[BootstrapProgress], None] | None) -> None:
         if not self.bootstrapped():
             self.bootstrap(progress)
+        pushed = False
         while self.push_once() is not None:
-            pass
+            pushed = True
         while not self.pull_once().caught_up:
             pass
+        self.heartbeat(pushed=pushed)
         with self.local.engine.begin() as conn:
             state.put(conn, state.LAST_SYNC, self.local.clock.now().isoformat())
+        if self.prune_daily:
+            try:
+                report = pruning.prune_if_due(self.central)
+            except SQLAlchemyError as exc:  # central went away mid-prune: next time
+                log.warning("prune of central's sync log failed: %s", exc)
+            else:
+                if report is not None:
+                    log.info("central pruned: %s", report)
+
+    def heartbeat(self, *, pushed: bool = False) -> None:
+        """Tell central this desk's cursor (everything at or below it is applied here)."""
+        with self.local.engine.connect() as conn:
+            cursor = Cursor.parse(state.get(conn, state.CURSOR))
+        with self.central.begin() as conn:
+            pruning.record_heartbeat(conn, self.workstation, cursor, pulled=True,
+                                     pushed=pushed)
 
     def status(self) -> dict[str, str]:
         with self.local.engine.connect() as conn:
@@ -232,6 +253,7 @@ class SyncClient:
         with self._central_snapshot() as conn:
             central.check_schema(conn)
             central.check_epoch(conn, epoch, seen)
+            pruning.check_horizon(conn, cursor)
             batch = central.read_changes(conn, cursor, self.pull_batch)
             self._fetch_missing_parents(conn, batch)
         self._apply(batch, cursor_update=True)
@@ -315,6 +337,10 @@ class SyncClient:
             with self.central.begin() as conn:
                 central.check_schema(conn)
                 epoch = central.ensure_epoch(conn)
+                # Registered before the copy, at or below where it will start, so a prune
+                # meanwhile keeps what this desk pulls after copying.
+                xmin = int(conn.scalar(text(central.SNAPSHOT_XMIN)) or 0)
+                pruning.record_heartbeat(conn, self.workstation, Cursor(xmin - 1, MAX_SEQ))
             with self._central_snapshot() as conn:
                 xmin = int(conn.scalar(text(central.SNAPSHOT_XMIN)) or 0)
                 last_seq = conn.scalar(select(func.max(SyncChangeLog.seq))) or 0
