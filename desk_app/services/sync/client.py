@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,11 +30,16 @@ from desk_app.services.sync.apply import (
     write_outbox_reupload,
 )
 from desk_app.services.sync.bootstrap_copy import (
+    BULK_INDEX_ROWS,
+    STORED_AFTER,
+    create_indexes,
+    drop_indexes,
     fast_path_possible,
     insert_stored,
     key_of_stored,
     missing_references,
-    page_query,
+    plain_indexes,
+    read_stored_page,
 )
 from desk_app.services.sync.changes import (
     Cursor,
@@ -69,7 +75,8 @@ class SyncClient:
 
     def __init__(self, local: Database, central_engine: Engine, workstation: str, *,
                  push_batch: int = 500, pull_batch: int = 2000,
-                 bootstrap_page: int = 20_000, prune_daily: bool = True) -> None:
+                 bootstrap_page: int = 20_000, prune_daily: bool = True,
+                 bulk_index_rows: int = BULK_INDEX_ROWS) -> None:
         self.local = local
         self.central = central_engine
         self.workstation = workstation
@@ -78,6 +85,8 @@ class SyncClient:
         self.bootstrap_page = bootstrap_page
         #: Run central's prune at the end of a cycle when nobody did for a day.
         self.prune_daily = prune_daily
+        #: A bootstrap drops a bigger table's plain indexes while loading it (built after).
+        self.bulk_index_rows = bulk_index_rows
         #: Test hook: called after central committed a push, before the outbox is cleared
         #: (raise to drop the answer; os._exit to crash).
         self.after_central_commit: Callable[[uuid.UUID], None] | None = None
@@ -355,22 +364,53 @@ class SyncClient:
             fast = conn.scalar(select(SyncOutbox.seq).limit(1)) is None
         total = sum(counts)
         done = sum(counts[: saved["table"]])
-        while saved["table"] < len(tables):
-            if cancelled():
-                return False
-            table = tables[saved["table"]]
-            if fast and fast_path_possible(table):
-                copied, last = self._copy_stored_page(table, saved)
-            else:
-                copied, last = self._copy_page(table, saved)
-            if copied < self.bootstrap_page:
-                saved["table"], saved["after"] = saved["table"] + 1, None
-            else:
-                saved["after"] = last
-            done += copied
-            if progress is not None:
-                progress(BootstrapProgress(min(done, total), total, table.name))
-        return True
+        if saved["after"] is not None:  # resuming inside a table: what is in already
+            with self.local.engine.connect() as conn:
+                done += int(conn.scalar(select(func.count()).select_from(
+                    tables[saved["table"]])) or 0)
+        # One local connection for the whole copy; a new workstation's (empty outbox) writes
+        # without waiting for the disk (a crash loses at most pages not yet marked as done
+        # in sync_state, which are copied again).
+        local = self.local.engine.connect()
+        if fast:
+            local.exec_driver_sql("PRAGMA synchronous=OFF")
+            local.commit()
+        try:
+            while saved["table"] < len(tables):
+                if cancelled():
+                    return False
+                table = tables[saved["table"]]
+                if fast and fast_path_possible(table):
+                    copied, last = self._copy_stored_page(local, table, saved,
+                                                          counts[saved["table"]])
+                else:
+                    copied, last = self._copy_page(table, saved)
+                if copied < self.bootstrap_page:
+                    saved["table"], saved["after"] = saved["table"] + 1, None
+                else:
+                    saved["after"] = last
+                done += copied
+                if progress is not None:
+                    progress(BootstrapProgress(min(done, total), total, table.name))
+            return True
+        finally:
+            self._end_bulk(local, saved, fast)
+
+    def _end_bulk(self, local: Connection, saved: dict[str, Any], fast: bool) -> None:
+        """Leaving a copy (finished, cancelled or failed): indexes dropped for a table still
+        loading are built again, so a cache in use always has them."""
+        try:
+            local.rollback()
+            if saved.get("indexes"):
+                with local.begin():
+                    state.put(local, state.BOOTSTRAP, json.dumps({**saved, "indexes": []}))
+                    create_indexes(local, saved["indexes"])
+                saved["indexes"] = []
+        finally:
+            if fast:
+                local.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                local.commit()
+            local.close()
 
     def _page_state(self, saved: dict[str, Any]) -> dict[str, str]:
         """What to save with a page: the position after it, and at the end the cursor."""
@@ -397,33 +437,74 @@ class SyncClient:
                     extra=self._page_state(self._advanced(saved, len(rows), last)))
         return len(rows), last
 
-    def _copy_stored_page(self, table: Any, saved: dict[str, Any]) -> tuple[int, str | None]:
+    def _copy_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
+                          count: int) -> tuple[int, str | None]:
         """One page by the fast path (storage form, straight into the driver)."""
         pk_index = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
         with self._central_snapshot() as conn:
-            rows = [tuple(r) for r in conn.execute(
-                page_query(table, saved["after"], self.bootstrap_page))]
-            with self.local.engine.connect() as local:
-                missing = missing_references(local, table, rows)
-            parents = PulledBatch(rows={name: central.fetch_rows(conn, synced_table(name), keys)
-                                        for name, keys in missing.items()})
-            if parents.rows:
-                self._fetch_missing_parents(conn, parents)
+            rows = read_stored_page(conn, table, saved["after"], self.bootstrap_page)
         last = key_of_stored(rows[-1][pk_index]) if rows else None
-        extra = self._page_state(self._advanced(saved, len(rows), last))
-        with self.local.engine.begin() as local:
-            for key, value in extra.items():
-                state.put(local, key, value)
-            if parents.rows:
-                apply_rows(local, parents.rows, {})
-            insert_stored(local, table, rows)
-            after = AFTER_APPLY.get(table.name)
-            if after is not None and rows:
-                ids = [uuid.UUID(r[pk_index]) for r in rows]
-                values = [dict(r._mapping) for part in chunks(ids, 900) for r in local.execute(
-                    select(table).where(table.primary_key.columns[0].in_(part)))]
-                after(local, values)
+        try:
+            # Foreign keys are checked as the rows go in (by SQLite, in C): a row whose
+            # parent the cache lacks (written on central after that table was copied) fails
+            # the page, which is then written again with its missing parents fetched.
+            self._write_stored_page(local, table, saved, count, rows, last, pk_index, None)
+        except _integrity_error(local):
+            with self._central_snapshot() as conn:
+                missing = missing_references(local, table, rows)
+                local.rollback()  # the reads above began a local transaction
+                parents = PulledBatch(rows={
+                    name: central.fetch_rows(conn, synced_table(name), keys)
+                    for name, keys in missing.items()})
+                if parents.rows:
+                    self._fetch_missing_parents(conn, parents)
+            self._write_stored_page(local, table, saved, count, rows, last, pk_index, parents)
         return len(rows), last
+
+    def _write_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
+                           count: int, rows: list[tuple[Any, ...]], last: str | None,
+                           pk_index: int, parents: PulledBatch | None) -> None:
+        """Write one fast-path page and the position after it, in one local transaction.
+
+        The position is written first: SQLite's driver opens the transaction at the first
+        write, and the index changes (DDL) must be inside it."""
+        indexes = saved.get("indexes") or []
+        drop = count > self.bulk_index_rows and not indexes
+        with local.begin():
+            if drop:
+                derived = ["patient_search_token"] if table.name in STORED_AFTER else []
+                indexes = plain_indexes(local, [table.name, *derived])
+            finishing = len(rows) < self.bootstrap_page
+            ahead = {**saved, "indexes": [] if finishing else indexes}
+            for key, value in self._page_state(self._advanced(ahead, len(rows), last)).items():
+                state.put(local, key, value)
+            if drop:
+                drop_indexes(local, indexes)
+            if parents is not None:
+                local.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                if parents.rows:
+                    apply_rows(local, parents.rows, {})
+            insert_stored(local, table, rows)
+            if rows:
+                self._after_stored(local, table, rows, pk_index)
+            if finishing and indexes:
+                create_indexes(local, indexes)
+        saved["indexes"] = ahead["indexes"]
+
+    @staticmethod
+    def _after_stored(local: Connection, table: Any, rows: list[tuple[Any, ...]],
+                      pk_index: int) -> None:
+        """Rebuild what is derived from the rows just copied (patients' search tokens)."""
+        stored = STORED_AFTER.get(table.name)
+        if stored is not None:
+            stored(local, table, rows)
+            return
+        after = AFTER_APPLY.get(table.name)
+        if after is not None:
+            ids = [uuid.UUID(r[pk_index]) for r in rows]
+            values = [dict(r._mapping) for part in chunks(ids, 900) for r in local.execute(
+                select(table).where(table.primary_key.columns[0].in_(part)))]
+            after(local, values)
 
     def _advanced(self, saved: dict[str, Any], copied: int, last: str | None) -> dict[str, Any]:
         """The bootstrap position after a page of ``copied`` rows ending at ``last``."""
@@ -433,6 +514,12 @@ class SyncClient:
             ahead = {**saved, "after": last}
         ahead["done"] = ahead["table"] >= len(synced_tables())
         return ahead
+
+
+def _integrity_error(local: Connection) -> type[Exception]:
+    """The driver's IntegrityError (sqlite3's, or SQLCipher's for an encrypted cache)."""
+    error = getattr(local.dialect.dbapi, "IntegrityError", sqlite3.IntegrityError)
+    return error if isinstance(error, type) else sqlite3.IntegrityError
 
 
 def _key_tuple(table: Any, key: str) -> tuple[Any, ...]:
