@@ -11,7 +11,12 @@ the general path (services/sync/apply.py) merges with local changes.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Integer, Select, Table, cast, func, select
@@ -177,3 +182,90 @@ def insert_search_tokens(local: Connection, table: Table, rows: list[tuple[Any, 
 
 #: Derived rows rebuilt from a page of stored rows (instead of apply.AFTER_APPLY's values).
 STORED_AFTER = {"patient": insert_search_tokens}
+
+
+class PageReader:
+    """Reads the next pages from central on its own thread while the cache writes the one
+    before (PostgreSQL's work and the driver's wait overlap SQLite's writing).
+
+    Pages come in the order the copy takes them: table by table, each in key order, the
+    next table after a short page. ``close`` stops the thread (a cancel, an error)."""
+
+    def __init__(self, read: Callable[[Table, str | None], StoredPage],
+                 tables: Sequence[Table], table: int, after: str | None, page: int) -> None:
+        self._read = read
+        self._tables = tables
+        self._start = (table, after)
+        self._page = page
+        self._queue: queue.Queue[tuple[int, StoredPage] | BaseException] = queue.Queue(
+            maxsize=2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bootstrap-reader",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        index, after = self._start
+        try:
+            while index < len(self._tables) and not self._stop.is_set():
+                page = self._read(self._tables[index], after)
+                if not self._put((index, page)):
+                    return
+                if page.count < self._page:
+                    index, after = index + 1, None
+                else:
+                    after = page.last
+        except BaseException as exc:  # handed to the copying thread, which raises it
+            self._put(exc)
+
+    def _put(self, item: tuple[int, StoredPage] | BaseException) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next(self, table: int) -> StoredPage:
+        """The next page, which must belong to table number ``table``."""
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        index, page = item
+        if index != table:
+            raise RuntimeError(f"bootstrap pages out of order: {index} for {table}")
+        return page
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        self._thread.join(timeout=60)
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A page of rows in storage form (column order of the table)."""
+
+    rows: list[tuple[Any, ...]]
+    last: str | None  # the row key of the last row
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    def insert(self, local: Connection, table: Table) -> None:
+        insert_stored(local, table, self.rows)
+
+
+def read_page(central: Connection, table: Table, after: str | None,
+              limit: int) -> StoredPage:
+    """The next page after row key ``after``."""
+    rows = read_stored_page(central, table, after, limit)
+    pk = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
+    return StoredPage(rows, key_of_stored(rows[-1][pk]) if rows else None)

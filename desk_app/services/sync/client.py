@@ -32,14 +32,14 @@ from desk_app.services.sync.apply import (
 from desk_app.services.sync.bootstrap_copy import (
     BULK_INDEX_ROWS,
     STORED_AFTER,
+    PageReader,
+    StoredPage,
     create_indexes,
     drop_indexes,
     fast_path_possible,
-    insert_stored,
-    key_of_stored,
     missing_references,
     plain_indexes,
-    read_stored_page,
+    read_page,
 )
 from desk_app.services.sync.changes import (
     Cursor,
@@ -375,14 +375,23 @@ class SyncClient:
         if fast:
             local.exec_driver_sql("PRAGMA synchronous=OFF")
             local.commit()
+        reader: PageReader | None = None
         try:
+            if fast and all(fast_path_possible(t) for t in tables):
+                reader = PageReader(self._read_stored_page, tables, saved["table"],
+                                    saved["after"], self.bootstrap_page)
             while saved["table"] < len(tables):
                 if cancelled():
                     return False
                 table = tables[saved["table"]]
-                if fast and fast_path_possible(table):
+                if reader is not None:
+                    page = reader.next(saved["table"])
                     copied, last = self._copy_stored_page(local, table, saved,
-                                                          counts[saved["table"]])
+                                                          counts[saved["table"]], page)
+                elif fast and fast_path_possible(table):
+                    page = self._read_stored_page(table, saved["after"])
+                    copied, last = self._copy_stored_page(local, table, saved,
+                                                          counts[saved["table"]], page)
                 else:
                     copied, last = self._copy_page(table, saved)
                 if copied < self.bootstrap_page:
@@ -394,6 +403,8 @@ class SyncClient:
                     progress(BootstrapProgress(min(done, total), total, table.name))
             return True
         finally:
+            if reader is not None:
+                reader.close()
             self._end_bulk(local, saved, fast)
 
     def _end_bulk(self, local: Connection, saved: dict[str, Any], fast: bool) -> None:
@@ -437,33 +448,32 @@ class SyncClient:
                     extra=self._page_state(self._advanced(saved, len(rows), last)))
         return len(rows), last
 
-    def _copy_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
-                          count: int) -> tuple[int, str | None]:
-        """One page by the fast path (storage form, straight into the driver)."""
-        pk_index = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
+    def _read_stored_page(self, table: Any, after: str | None) -> StoredPage:
         with self._central_snapshot() as conn:
-            rows = read_stored_page(conn, table, saved["after"], self.bootstrap_page)
-        last = key_of_stored(rows[-1][pk_index]) if rows else None
+            return read_page(conn, table, after, self.bootstrap_page)
+
+    def _copy_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
+                          count: int, page: StoredPage) -> tuple[int, str | None]:
+        """One page by the fast path (storage form, straight into SQLite)."""
         try:
             # Foreign keys are checked as the rows go in (by SQLite, in C): a row whose
             # parent the cache lacks (written on central after that table was copied) fails
             # the page, which is then written again with its missing parents fetched.
-            self._write_stored_page(local, table, saved, count, rows, last, pk_index, None)
+            self._write_stored_page(local, table, saved, count, page, None)
         except _integrity_error(local):
             with self._central_snapshot() as conn:
-                missing = missing_references(local, table, rows)
+                missing = missing_references(local, table, page.rows)
                 local.rollback()  # the reads above began a local transaction
                 parents = PulledBatch(rows={
                     name: central.fetch_rows(conn, synced_table(name), keys)
                     for name, keys in missing.items()})
                 if parents.rows:
                     self._fetch_missing_parents(conn, parents)
-            self._write_stored_page(local, table, saved, count, rows, last, pk_index, parents)
-        return len(rows), last
+            self._write_stored_page(local, table, saved, count, page, parents)
+        return page.count, page.last
 
     def _write_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
-                           count: int, rows: list[tuple[Any, ...]], last: str | None,
-                           pk_index: int, parents: PulledBatch | None) -> None:
+                           count: int, page: StoredPage, parents: PulledBatch | None) -> None:
         """Write one fast-path page and the position after it, in one local transaction.
 
         The position is written first: SQLite's driver opens the transaction at the first
@@ -474,9 +484,10 @@ class SyncClient:
             if drop:
                 derived = ["patient_search_token"] if table.name in STORED_AFTER else []
                 indexes = plain_indexes(local, [table.name, *derived])
-            finishing = len(rows) < self.bootstrap_page
+            finishing = page.count < self.bootstrap_page
             ahead = {**saved, "indexes": [] if finishing else indexes}
-            for key, value in self._page_state(self._advanced(ahead, len(rows), last)).items():
+            for key, value in self._page_state(
+                    self._advanced(ahead, page.count, page.last)).items():
                 state.put(local, key, value)
             if drop:
                 drop_indexes(local, indexes)
@@ -484,24 +495,24 @@ class SyncClient:
                 local.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 if parents.rows:
                     apply_rows(local, parents.rows, {})
-            insert_stored(local, table, rows)
-            if rows:
-                self._after_stored(local, table, rows, pk_index)
+            page.insert(local, table)
+            if page.count:
+                self._after_stored(local, table, page)
             if finishing and indexes:
                 create_indexes(local, indexes)
         saved["indexes"] = ahead["indexes"]
 
     @staticmethod
-    def _after_stored(local: Connection, table: Any, rows: list[tuple[Any, ...]],
-                      pk_index: int) -> None:
+    def _after_stored(local: Connection, table: Any, page: StoredPage) -> None:
         """Rebuild what is derived from the rows just copied (patients' search tokens)."""
         stored = STORED_AFTER.get(table.name)
         if stored is not None:
-            stored(local, table, rows)
+            stored(local, table, page.rows)
             return
         after = AFTER_APPLY.get(table.name)
         if after is not None:
-            ids = [uuid.UUID(r[pk_index]) for r in rows]
+            pk_index = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
+            ids = [uuid.UUID(r[pk_index]) for r in page.rows]
             values = [dict(r._mapping) for part in chunks(ids, 900) for r in local.execute(
                 select(table).where(table.primary_key.columns[0].in_(part)))]
             after(local, values)
