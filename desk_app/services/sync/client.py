@@ -173,6 +173,8 @@ class SyncClient:
         """A row pushed with its current values may refer to a row created after the batch's
         last entry: that parent goes in the same batch, or central would refuse the child."""
         todo = list(keys)
+        # Only parents in a table with something waiting can be waiting (most pushes: none).
+        waiting_tables = set(conn.scalars(select(SyncOutbox.table_name).distinct()))
         while todo:
             by_table: dict[str, list[str]] = {}
             for name, key in todo:
@@ -181,13 +183,14 @@ class SyncClient:
             refs: dict[str, set[str]] = {}
             for name, table_keys in by_table.items():
                 table = synced_table(name)
-                fks = [fk for fk in table.foreign_key_constraints if len(fk.columns) == 1]
+                fks = [fk for fk in table.foreign_key_constraints
+                       if len(fk.columns) == 1 and fk.referred_table.name in waiting_tables]
                 if not fks:
                     continue
+                columns = [next(iter(fk.columns)) for fk in fks]
                 for part in chunks(table_keys):
-                    for row in conn.execute(select(table).where(key_filter(table, part))):
-                        for fk in fks:
-                            ref = row._mapping[next(iter(fk.columns)).name]
+                    for row in conn.execute(select(*columns).where(key_filter(table, part))):
+                        for fk, ref in zip(fks, row, strict=True):
                             parent = fk.referred_table.name
                             if ref is not None and (parent, str(ref)) not in keys:
                                 refs.setdefault(parent, set()).add(str(ref))
@@ -215,17 +218,19 @@ class SyncClient:
                     change = changes[(name, key)] = RowChange(name, key, op, None)
                 elif op == "delete":
                     change.op = "delete"
-                for field, value in json.loads(base).items():
-                    change.base.setdefault(field, value)
+                if base != "{}":
+                    for field, value in json.loads(base).items():
+                        change.base.setdefault(field, value)
             by_table: dict[str, list[RowChange]] = {}
             for change in changes.values():
                 by_table.setdefault(change.table, []).append(change)
             for name, table_changes in by_table.items():
                 table = synced_table(name)
                 index = {c.key: c for c in table_changes}
-                for part in chunks(list(index)):
+                names = [c.name for c in table.columns]
+                for part in chunks(list(index), 900):
                     for row in conn.execute(select(table).where(key_filter(table, part))):
-                        values = dict(row._mapping)
+                        values = dict(zip(names, row, strict=True))
                         index[row_key(table, values)].row = values
         return list(changes.values())
 
