@@ -12,8 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 # Letters that do not decompose into a base letter plus an accent.
 _FOLD = str.maketrans(
