@@ -77,3 +77,45 @@ def test_cancelling_a_bootstrap_keeps_its_place(world: SyncWorld, tmp_path: Path
     assert desk.client.bootstrap(pages.append) is True
     desk.sync()
     assert_converged(world)
+
+
+def test_a_row_whose_parent_arrived_after_its_table_was_copied(
+        world: SyncWorld, tmp_path: Path, sqlite_template: Path) -> None:
+    """A patient and their payment are written on central after the patient table was copied
+    but before the payment table: the payment's page fails its foreign key in the cache, and is
+    written again with the missing patient fetched from central."""
+    from desk_app.services.patient_input import PatientInput
+
+    path = tmp_path / "DESK6.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    desk = open_desk("DESK6", path, world.central_url, bootstrap_page=2)
+    world.desks.append(desk)
+    d1 = world.desks[0]
+    made: list[object] = []
+    refetched: list[object] = []
+    write = desk.client._write_stored_page
+
+    def spy(local, table, saved, count, page, parents):  # type: ignore[no-untyped-def]
+        if parents is not None:
+            refetched.append((table.name, sorted(parents.rows)))
+        write(local, table, saved, count, page, parents)
+
+    desk.client._write_stored_page = spy  # type: ignore[method-assign]
+
+    def after_patients(progress: BootstrapProgress) -> None:
+        if progress.table == "staff" and not made:
+            actor = d1.actor()
+            pid = d1.services.patients.create(
+                actor, PatientInput(legal_first_name="Late", legal_last_name="Comer")).id
+            d1.services.ledger.record_payment(actor, pid, PaymentMethod.CASH, 4242)
+            d1.sync()
+            made.append(pid)
+
+    assert desk.client.bootstrap(after_patients)
+    assert ("payment", ["patient"]) in refetched
+    with desk.db.reading() as s:
+        assert s.get(Patient, made[0]) is not None
+    desk.sync()
+    for other in world.desks:
+        other.sync()
+    assert_converged(world)
