@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 from bench.bootstrap import clinic, empty_cache, raw_copy
 from bench.common import DATA_DIR, Result, Row, sqlite_url
-from bench.sync_central import central_database, copy_clinic
+from bench.sync_central import central_database
 
 NAME = "sync"
 PUSH_ROWS = 10_000
@@ -43,8 +43,7 @@ def run(scale: float = 1.0) -> Result:
     work.mkdir(parents=True)
     source = clinic(300)
     result = Result(NAME)
-    with central_database() as url:
-        copy_clinic(source, url)
+    with central_database(source) as url:
         engine = create_engine(url)
         cache = empty_cache(work)
         db = Database(sqlite_url(cache), SystemClock(), run_migrations=False,

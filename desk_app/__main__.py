@@ -40,10 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
     central = sub.add_parser(
         "central", help="the central database workstations sync with (docs/SYNC.md)")
-    central.add_argument("action", choices=["init", "restored"],
+    central.add_argument("action", choices=["init", "restored", "prune"],
                          help="init: migrate it and give it an epoch; restored: after "
                               "restoring it from a backup, a new epoch so every workstation "
-                              "re-syncs")
+                              "re-syncs; prune: delete the sync log every live workstation "
+                              "has pulled and push receipts older than 30 days")
     central.add_argument("--url", required=True, help="postgresql+psycopg://user@host/db")
     return parser
 
@@ -91,6 +92,17 @@ def _central(action: str, url: str) -> int:
               file=sys.stderr)
         return 2
     db = Database(url)
+    if action == "prune":
+        from desk_app.services.sync import pruning
+
+        report = pruning.prune(db.engine)
+        db.dispose()
+        print(f"Pruned {report.change_log_deleted} change-log entries (up to "
+              f"{report.horizon.text()}) and {report.receipts_deleted} push receipts.")
+        if report.retired:
+            print(f"Not synced for over {pruning.RETENTION.days} days (they will copy the "
+                  f"central database again if they return): {', '.join(report.retired)}")
+        return 0
     with db.engine.begin() as conn:
         epoch = central.ensure_epoch(conn) if action == "init" else central.new_epoch(conn)
     revision = db.schema_revision()

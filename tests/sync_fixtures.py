@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -57,7 +58,7 @@ class Desk:
 
 
 def open_desk(name: str, path: Path, central_url: str, clock: FixedClock | None = None,
-              **client_options: int) -> Desk:
+              **client_options: Any) -> Desk:
     db = Database(f"sqlite:///{path}", clock or FixedClock(TEST_NOW), run_migrations=False,
                   capture_changes=True)
     client = SyncClient(db, central_engine(central_url), name, **client_options)
@@ -143,7 +144,7 @@ def world(synced_templates: Templates, pg_cluster: PgCluster, tmp_path: Path,
 
 @contextlib.contextmanager
 def make_world(synced_templates: Templates, pg_cluster: PgCluster, tmp_path: Path,
-               clock: FixedClock, **client_options: int) -> Iterator[SyncWorld]:
+               clock: FixedClock, **client_options: Any) -> Iterator[SyncWorld]:
     name = f"sync_{uuid.uuid4().hex[:10]}"
     url = pg_cluster.create_database(name, template=synced_templates.central)
     world = SyncWorld(url, tmp=tmp_path)

@@ -131,7 +131,7 @@ def _packages_down_and_up(url: str) -> None:
 
 
 SYNC_TABLES = {"sync_outbox", "sync_state", "sync_change_log", "sync_push_receipt", "sync_meta",
-               "sync_conflict"}
+               "sync_conflict", "sync_workstation"}
 
 
 def _check_sync_migration(url: str) -> None:
@@ -209,6 +209,19 @@ def _group_appointments_down_and_up(url: str) -> None:
     engine.dispose()
 
 
+def _check_heartbeat_migration(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    assert "sync_workstation" in inspect(engine).get_table_names()
+    downgrade(engine, "0007")
+    assert "sync_workstation" not in inspect(engine).get_table_names()
+    assert "ix_sync_push_receipt_pushed_at" not in {
+        i["name"] for i in inspect(engine).get_indexes("sync_push_receipt")}
+    migrate(engine)
+    assert _diff(engine) == []
+    engine.dispose()
+
+
 def test_the_group_appointments_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
     _group_appointments_down_and_up(f"sqlite:///{tmp_path / 'g.sqlite3'}")
 
@@ -233,3 +246,17 @@ def test_appointments_booked_before_0010_are_individual(tmp_path: Path) -> None:
         kinds = set(conn.exec_driver_sql("SELECT DISTINCT kind FROM appointment").scalars())
     assert kinds == {"individual"}
     db.dispose()
+
+
+def test_the_sync_heartbeat_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
+    _check_heartbeat_migration(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+
+
+@pytest.mark.pg
+def test_the_sync_heartbeat_migration_up_and_down_on_postgresql(pg_cluster: PgCluster) -> None:
+    name = f"desk_sync_hb_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        _check_heartbeat_migration(url)
+    finally:
+        pg_cluster.drop_database(name)

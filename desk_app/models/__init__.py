@@ -47,6 +47,7 @@ from desk_app.models.sync import (
     SyncOutbox,
     SyncPushReceipt,
     SyncState,
+    SyncWorkstation,
 )
 
 __all__ = [
@@ -103,6 +104,7 @@ __all__ = [
     "SyncOutbox",
     "SyncPushReceipt",
     "SyncState",
+    "SyncWorkstation",
     "TreatmentType",
     "format_money",
     "new_id",

@@ -5,7 +5,8 @@ Every sync table exists on both sides (one schema, one migration); each is used 
 - workstation only: ``sync_outbox`` (changes waiting to be pushed), ``sync_state`` (cursor,
   epoch, bootstrap progress);
 - central only: ``sync_change_log`` (what changed, by which transaction), ``sync_push_receipt``
-  (batches already applied, so a replayed batch changes nothing), ``sync_meta`` (the epoch);
+  (batches already applied, so a replayed batch changes nothing), ``sync_meta`` (the epoch,
+  the pruned horizon), ``sync_workstation`` (each desk's heartbeat and cursor);
 - synced like any other table: ``sync_conflict``, the log an admin reviews.
 """
 
@@ -87,6 +88,27 @@ class SyncPushReceipt(Base):
     workstation: Mapped[str] = mapped_column(String(32))
     pushed_at: Mapped[datetime]
     changes: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_sync_push_receipt_pushed_at", "pushed_at"),)
+
+
+class SyncWorkstation(Base):
+    """Central: a workstation's heartbeat, written on every sync cycle.
+
+    Its pull cursor ``(cursor_txid, cursor_seq)``: every change-log entry at or below it has
+    been applied on that desk. The prune (services/sync/pruning.py) keeps every entry above
+    the lowest cursor of the desks seen within the retention; a desk silent for longer is
+    retired and copies central again when it comes back. Times are central's clock (UTC).
+    """
+
+    __tablename__ = "sync_workstation"
+
+    workstation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cursor_txid: Mapped[int] = mapped_column(BigInteger)
+    cursor_seq: Mapped[int] = mapped_column(BigInteger)
+    last_seen_at: Mapped[datetime]
+    last_pull_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_push_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SyncMeta(Base):

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 # Letters that do not decompose into a base letter plus an accent.
 _FOLD = str.maketrans(
@@ -58,14 +59,16 @@ def digits(text: str) -> str:
     return _NON_DIGIT.sub("", text)
 
 
-def _name_tokens(name: str) -> set[str]:
+@lru_cache(maxsize=16_384)
+def _name_tokens(name: str) -> frozenset[str]:
+    """Kept for the names seen last: names repeat (a bootstrap folds 100,000 patients')."""
     folded = fold(name)
     if not folded:
-        return set()
+        return frozenset()
     tokens = {w for w in _WORD_SPLIT.split(folded) if w}
     compact = re.sub(r"\s+", " ", folded)
     tokens.add(compact)  # "mary ann" and "odegard-nguyen" as typed
-    return tokens
+    return frozenset(tokens)
 
 
 def _phone_tokens(phone: str) -> set[str]:

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, literal_column, select, text, tuple_
+from sqlalchemy import Connection, Table, delete, insert, select, text, tuple_
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -153,6 +153,16 @@ class _Push:
         return origin or ""
 
     def upserts(self, table: Table, changes: list[RowChange]) -> None:
+        pk = list(table.primary_key.columns)
+        if table.name in append_only_tables() and len(pk) == 1:
+            # Ledger rows never conflict: central inserts the ones it lacks and leaves the
+            # rest alone; only their keys are read (one array), nothing is locked.
+            keys = [change.row[pk[0].name] for change in changes if change.row is not None]
+            have = {str(k) for (k,) in self.conn.execute(
+                text(f'SELECT "{pk[0].name}" FROM "{table.name}" '
+                     f'WHERE "{pk[0].name}" = ANY(:keys)'), {"keys": keys})}
+            self.insert_rows(table, [c for c in changes if c.key not in have])
+            return
         existing: dict[str, Any] = {}
         for part in chunks([c.key for c in changes]):
             for row in self.conn.execute(
@@ -170,8 +180,8 @@ class _Push:
     def insert_rows(self, table: Table, changes: list[RowChange]) -> None:
         if not changes:
             return
-        pk = [c.name for c in table.primary_key.columns]
-        statement = pg_insert(table).on_conflict_do_nothing(index_elements=pk)
+        pk = list(table.primary_key.columns)
+        statement = pg_insert(table).on_conflict_do_nothing(index_elements=[c.name for c in pk])
         try:
             with self.conn.begin_nested():
                 self.conn.execute(statement, [c.row for c in changes if c.row is not None])
@@ -244,9 +254,17 @@ class _Push:
             self.applied(table.name, change.key)
 
     def finish(self) -> None:
-        for part in chunks(self.logged, 5000):
-            self.conn.execute(insert(CHANGE_LOG).values(txid=literal_column(CURRENT_TXID)),
-                              list(part))
+        """The change-log entries, in one statement (arrays unnested in order)."""
+        if not self.logged:
+            return
+        self.conn.execute(text(
+            "INSERT INTO sync_change_log (txid, table_name, row_key, origin) "
+            f"SELECT {CURRENT_TXID}, t, k, o FROM unnest("
+            "CAST(:tables AS text[]), CAST(:keys AS text[]), CAST(:origins AS text[])) "
+            "WITH ORDINALITY AS u(t, k, o, n) ORDER BY n"),
+            {"tables": [e["table_name"] for e in self.logged],
+             "keys": [e["row_key"] for e in self.logged],
+             "origins": [e["origin"] for e in self.logged]})
 
 
 def apply_push(conn: Connection, batch_id: uuid.UUID, workstation: str,

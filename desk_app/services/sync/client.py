@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, text, tuple_, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from desk_app.models.sync import SyncChangeLog, SyncOutbox
 from desk_app.services.db import Database
-from desk_app.services.sync import central, state
+from desk_app.services.sync import central, pruning, state
 from desk_app.services.sync.apply import (
     AFTER_APPLY,
     apply_rows,
@@ -28,11 +30,16 @@ from desk_app.services.sync.apply import (
     write_outbox_reupload,
 )
 from desk_app.services.sync.bootstrap_copy import (
+    BULK_INDEX_ROWS,
+    STORED_AFTER,
+    PageReader,
+    StoredPage,
+    create_indexes,
+    drop_indexes,
     fast_path_possible,
-    insert_stored,
-    key_of_stored,
     missing_references,
-    page_query,
+    plain_indexes,
+    read_page,
 )
 from desk_app.services.sync.changes import (
     Cursor,
@@ -68,13 +75,18 @@ class SyncClient:
 
     def __init__(self, local: Database, central_engine: Engine, workstation: str, *,
                  push_batch: int = 500, pull_batch: int = 2000,
-                 bootstrap_page: int = 5000) -> None:
+                 bootstrap_page: int = 20_000, prune_daily: bool = True,
+                 bulk_index_rows: int = BULK_INDEX_ROWS) -> None:
         self.local = local
         self.central = central_engine
         self.workstation = workstation
         self.push_batch = push_batch
         self.pull_batch = pull_batch
         self.bootstrap_page = bootstrap_page
+        #: Run central's prune at the end of a cycle when nobody did for a day.
+        self.prune_daily = prune_daily
+        #: A bootstrap drops a bigger table's plain indexes while loading it (built after).
+        self.bulk_index_rows = bulk_index_rows
         #: Test hook: called after central committed a push, before the outbox is cleared
         #: (raise to drop the answer; os._exit to crash).
         self.after_central_commit: Callable[[uuid.UUID], None] | None = None
@@ -95,12 +107,30 @@ class SyncClient:
     def _cycle(self, progress: Callable[[BootstrapProgress], None] | None) -> None:
         if not self.bootstrapped():
             self.bootstrap(progress)
+        pushed = False
         while self.push_once() is not None:
-            pass
+            pushed = True
         while not self.pull_once().caught_up:
             pass
+        self.heartbeat(pushed=pushed)
         with self.local.engine.begin() as conn:
             state.put(conn, state.LAST_SYNC, self.local.clock.now().isoformat())
+        if self.prune_daily:
+            try:
+                report = pruning.prune_if_due(self.central)
+            except SQLAlchemyError as exc:  # central went away mid-prune: next time
+                log.warning("prune of central's sync log failed: %s", exc)
+            else:
+                if report is not None:
+                    log.info("central pruned: %s", report)
+
+    def heartbeat(self, *, pushed: bool = False) -> None:
+        """Tell central this desk's cursor (everything at or below it is applied here)."""
+        with self.local.engine.connect() as conn:
+            cursor = Cursor.parse(state.get(conn, state.CURSOR))
+        with self.central.begin() as conn:
+            pruning.record_heartbeat(conn, self.workstation, cursor, pulled=True,
+                                     pushed=pushed)
 
     def status(self) -> dict[str, str]:
         with self.local.engine.connect() as conn:
@@ -143,6 +173,8 @@ class SyncClient:
         """A row pushed with its current values may refer to a row created after the batch's
         last entry: that parent goes in the same batch, or central would refuse the child."""
         todo = list(keys)
+        # Only parents in a table with something waiting can be waiting (most pushes: none).
+        waiting_tables = set(conn.scalars(select(SyncOutbox.table_name).distinct()))
         while todo:
             by_table: dict[str, list[str]] = {}
             for name, key in todo:
@@ -151,13 +183,14 @@ class SyncClient:
             refs: dict[str, set[str]] = {}
             for name, table_keys in by_table.items():
                 table = synced_table(name)
-                fks = [fk for fk in table.foreign_key_constraints if len(fk.columns) == 1]
+                fks = [fk for fk in table.foreign_key_constraints
+                       if len(fk.columns) == 1 and fk.referred_table.name in waiting_tables]
                 if not fks:
                     continue
+                columns = [next(iter(fk.columns)) for fk in fks]
                 for part in chunks(table_keys):
-                    for row in conn.execute(select(table).where(key_filter(table, part))):
-                        for fk in fks:
-                            ref = row._mapping[next(iter(fk.columns)).name]
+                    for row in conn.execute(select(*columns).where(key_filter(table, part))):
+                        for fk, ref in zip(fks, row, strict=True):
                             parent = fk.referred_table.name
                             if ref is not None and (parent, str(ref)) not in keys:
                                 refs.setdefault(parent, set()).add(str(ref))
@@ -185,17 +218,19 @@ class SyncClient:
                     change = changes[(name, key)] = RowChange(name, key, op, None)
                 elif op == "delete":
                     change.op = "delete"
-                for field, value in json.loads(base).items():
-                    change.base.setdefault(field, value)
+                if base != "{}":
+                    for field, value in json.loads(base).items():
+                        change.base.setdefault(field, value)
             by_table: dict[str, list[RowChange]] = {}
             for change in changes.values():
                 by_table.setdefault(change.table, []).append(change)
             for name, table_changes in by_table.items():
                 table = synced_table(name)
                 index = {c.key: c for c in table_changes}
-                for part in chunks(list(index)):
+                names = [c.name for c in table.columns]
+                for part in chunks(list(index), 900):
                     for row in conn.execute(select(table).where(key_filter(table, part))):
-                        values = dict(row._mapping)
+                        values = dict(zip(names, row, strict=True))
                         index[row_key(table, values)].row = values
         return list(changes.values())
 
@@ -232,6 +267,7 @@ class SyncClient:
         with self._central_snapshot() as conn:
             central.check_schema(conn)
             central.check_epoch(conn, epoch, seen)
+            pruning.check_horizon(conn, cursor)
             batch = central.read_changes(conn, cursor, self.pull_batch)
             self._fetch_missing_parents(conn, batch)
         self._apply(batch, cursor_update=True)
@@ -315,6 +351,10 @@ class SyncClient:
             with self.central.begin() as conn:
                 central.check_schema(conn)
                 epoch = central.ensure_epoch(conn)
+                # Registered before the copy, at or below where it will start, so a prune
+                # meanwhile keeps what this desk pulls after copying.
+                xmin = int(conn.scalar(text(central.SNAPSHOT_XMIN)) or 0)
+                pruning.record_heartbeat(conn, self.workstation, Cursor(xmin - 1, MAX_SEQ))
             with self._central_snapshot() as conn:
                 xmin = int(conn.scalar(text(central.SNAPSHOT_XMIN)) or 0)
                 last_seq = conn.scalar(select(func.max(SyncChangeLog.seq))) or 0
@@ -329,22 +369,64 @@ class SyncClient:
             fast = conn.scalar(select(SyncOutbox.seq).limit(1)) is None
         total = sum(counts)
         done = sum(counts[: saved["table"]])
-        while saved["table"] < len(tables):
-            if cancelled():
-                return False
-            table = tables[saved["table"]]
-            if fast and fast_path_possible(table):
-                copied, last = self._copy_stored_page(table, saved)
-            else:
-                copied, last = self._copy_page(table, saved)
-            if copied < self.bootstrap_page:
-                saved["table"], saved["after"] = saved["table"] + 1, None
-            else:
-                saved["after"] = last
-            done += copied
-            if progress is not None:
-                progress(BootstrapProgress(min(done, total), total, table.name))
-        return True
+        if saved["after"] is not None:  # resuming inside a table: what is in already
+            with self.local.engine.connect() as conn:
+                done += int(conn.scalar(select(func.count()).select_from(
+                    tables[saved["table"]])) or 0)
+        # One local connection for the whole copy; a new workstation's (empty outbox) writes
+        # without waiting for the disk (a crash loses at most pages not yet marked as done
+        # in sync_state, which are copied again).
+        local = self.local.engine.connect()
+        if fast:
+            local.exec_driver_sql("PRAGMA synchronous=OFF")
+            local.commit()
+        reader: PageReader | None = None
+        try:
+            if fast and all(fast_path_possible(t) for t in tables):
+                reader = PageReader(self._read_stored_page, tables, saved["table"],
+                                    saved["after"], self.bootstrap_page)
+            while saved["table"] < len(tables):
+                if cancelled():
+                    return False
+                table = tables[saved["table"]]
+                if reader is not None:
+                    page = reader.next(saved["table"])
+                    copied, last = self._copy_stored_page(local, table, saved,
+                                                          counts[saved["table"]], page)
+                elif fast and fast_path_possible(table):
+                    page = self._read_stored_page(table, saved["after"])
+                    copied, last = self._copy_stored_page(local, table, saved,
+                                                          counts[saved["table"]], page)
+                else:
+                    copied, last = self._copy_page(table, saved)
+                if copied < self.bootstrap_page:
+                    saved["table"], saved["after"] = saved["table"] + 1, None
+                else:
+                    saved["after"] = last
+                done += copied
+                if progress is not None:
+                    progress(BootstrapProgress(min(done, total), total, table.name))
+            return True
+        finally:
+            if reader is not None:
+                reader.close()
+            self._end_bulk(local, saved, fast)
+
+    def _end_bulk(self, local: Connection, saved: dict[str, Any], fast: bool) -> None:
+        """Leaving a copy (finished, cancelled or failed): indexes dropped for a table still
+        loading are built again, so a cache in use always has them."""
+        try:
+            local.rollback()
+            if saved.get("indexes"):
+                with local.begin():
+                    state.put(local, state.BOOTSTRAP, json.dumps({**saved, "indexes": []}))
+                    create_indexes(local, saved["indexes"])
+                saved["indexes"] = []
+        finally:
+            if fast:
+                local.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                local.commit()
+            local.close()
 
     def _page_state(self, saved: dict[str, Any]) -> dict[str, str]:
         """What to save with a page: the position after it, and at the end the cursor."""
@@ -371,33 +453,74 @@ class SyncClient:
                     extra=self._page_state(self._advanced(saved, len(rows), last)))
         return len(rows), last
 
-    def _copy_stored_page(self, table: Any, saved: dict[str, Any]) -> tuple[int, str | None]:
-        """One page by the fast path (storage form, straight into the driver)."""
-        pk_index = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
+    def _read_stored_page(self, table: Any, after: str | None) -> StoredPage:
         with self._central_snapshot() as conn:
-            rows = [tuple(r) for r in conn.execute(
-                page_query(table, saved["after"], self.bootstrap_page))]
-            with self.local.engine.connect() as local:
-                missing = missing_references(local, table, rows)
-            parents = PulledBatch(rows={name: central.fetch_rows(conn, synced_table(name), keys)
-                                        for name, keys in missing.items()})
-            if parents.rows:
-                self._fetch_missing_parents(conn, parents)
-        last = key_of_stored(rows[-1][pk_index]) if rows else None
-        extra = self._page_state(self._advanced(saved, len(rows), last))
-        with self.local.engine.begin() as local:
-            for key, value in extra.items():
+            return read_page(conn, table, after, self.bootstrap_page)
+
+    def _copy_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
+                          count: int, page: StoredPage) -> tuple[int, str | None]:
+        """One page by the fast path (storage form, straight into SQLite)."""
+        try:
+            # Foreign keys are checked as the rows go in (by SQLite, in C): a row whose
+            # parent the cache lacks (written on central after that table was copied) fails
+            # the page, which is then written again with its missing parents fetched.
+            self._write_stored_page(local, table, saved, count, page, None)
+        except _integrity_error(local):
+            with self._central_snapshot() as conn:
+                missing = missing_references(local, table, page.rows)
+                local.rollback()  # the reads above began a local transaction
+                parents = PulledBatch(rows={
+                    name: central.fetch_rows(conn, synced_table(name), keys)
+                    for name, keys in missing.items()})
+                if parents.rows:
+                    self._fetch_missing_parents(conn, parents)
+            self._write_stored_page(local, table, saved, count, page, parents)
+        return page.count, page.last
+
+    def _write_stored_page(self, local: Connection, table: Any, saved: dict[str, Any],
+                           count: int, page: StoredPage, parents: PulledBatch | None) -> None:
+        """Write one fast-path page and the position after it, in one local transaction.
+
+        The position is written first: SQLite's driver opens the transaction at the first
+        write, and the index changes (DDL) must be inside it."""
+        indexes = saved.get("indexes") or []
+        drop = count > self.bulk_index_rows and not indexes
+        with local.begin():
+            if drop:
+                derived = ["patient_search_token"] if table.name in STORED_AFTER else []
+                indexes = plain_indexes(local, [table.name, *derived])
+            finishing = page.count < self.bootstrap_page
+            ahead = {**saved, "indexes": [] if finishing else indexes}
+            for key, value in self._page_state(
+                    self._advanced(ahead, page.count, page.last)).items():
                 state.put(local, key, value)
-            if parents.rows:
-                apply_rows(local, parents.rows, {})
-            insert_stored(local, table, rows)
-            after = AFTER_APPLY.get(table.name)
-            if after is not None and rows:
-                ids = [uuid.UUID(r[pk_index]) for r in rows]
-                values = [dict(r._mapping) for part in chunks(ids, 900) for r in local.execute(
-                    select(table).where(table.primary_key.columns[0].in_(part)))]
-                after(local, values)
-        return len(rows), last
+            if drop:
+                drop_indexes(local, indexes)
+            if parents is not None:
+                local.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                if parents.rows:
+                    apply_rows(local, parents.rows, {})
+            page.insert(local, table)
+            if page.count:
+                self._after_stored(local, table, page)
+            if finishing and indexes:
+                create_indexes(local, indexes)
+        saved["indexes"] = ahead["indexes"]
+
+    @staticmethod
+    def _after_stored(local: Connection, table: Any, page: StoredPage) -> None:
+        """Rebuild what is derived from the rows just copied (patients' search tokens)."""
+        stored = STORED_AFTER.get(table.name)
+        if stored is not None:
+            stored(local, table, page.rows)
+            return
+        after = AFTER_APPLY.get(table.name)
+        if after is not None:
+            pk_index = [c.name for c in table.columns].index(table.primary_key.columns[0].name)
+            ids = [uuid.UUID(r[pk_index]) for r in page.rows]
+            values = [dict(r._mapping) for part in chunks(ids, 900) for r in local.execute(
+                select(table).where(table.primary_key.columns[0].in_(part)))]
+            after(local, values)
 
     def _advanced(self, saved: dict[str, Any], copied: int, last: str | None) -> dict[str, Any]:
         """The bootstrap position after a page of ``copied`` rows ending at ``last``."""
@@ -407,6 +530,12 @@ class SyncClient:
             ahead = {**saved, "after": last}
         ahead["done"] = ahead["table"] >= len(synced_tables())
         return ahead
+
+
+def _integrity_error(local: Connection) -> type[Exception]:
+    """The driver's IntegrityError (sqlite3's, or SQLCipher's for an encrypted cache)."""
+    error = getattr(local.dialect.dbapi, "IntegrityError", sqlite3.IntegrityError)
+    return error if isinstance(error, type) else sqlite3.IntegrityError
 
 
 def _key_tuple(table: Any, key: str) -> tuple[Any, ...]:

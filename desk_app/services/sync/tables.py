@@ -27,7 +27,8 @@ LOCAL_ONLY: dict[str, str] = {
     "sync_state": "the workstation's cursor, epoch and bootstrap progress",
     "sync_change_log": "central's record of changes (pulled from, never copied)",
     "sync_push_receipt": "central's record of the batches it applied",
-    "sync_meta": "central's epoch",
+    "sync_meta": "central's epoch and pruned horizon",
+    "sync_workstation": "central's record of each desk's cursor (the heartbeat; pruning)",
     "patient_search_token": "derived from the patient row; rebuilt when a patient arrives",
 }
 
