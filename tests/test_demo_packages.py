@@ -83,7 +83,7 @@ def test_the_usage_report_and_my_day_show_the_demo_packages(demo_services: Servi
     day = demo_services.package_reports.my_day(okoye)
     assert [(r.starts_at.hour, r.package, r.uses_left) for r in day] == [
         (11, "Wellness Membership", "Wellness Membership: 1 left"),
-        (16, "Massage 10-Visit Pass", "Massage 10-Visit Pass: 5 left")]
+        (18, "Massage 10-Visit Pass", "Massage 10-Visit Pass: 5 left")]
 
 
 def test_demo_packages_obey_the_ledger_and_package_rules(demo_db: Database) -> None:

@@ -281,7 +281,7 @@ def add_demo_packages(out: _Writer, cat: _Catalog, patients: list[str], last_seq
     for days, treatment in ((-110, "Massage 60 min"), (-81, "Massage 60 min"),
                             (-46, "Massage 90 min"), (-18, "Massage 60 min")):
         demo.visit(sale, regular, treatment, demo.at(days, 10))
-    demo.visit(sale, regular, "Massage 60 min", demo.at(0, 16))
+    demo.visit(sale, regular, "Massage 60 min", demo.at(0, 18))
 
     # Sold today, awaiting payment.
     demo.sell(chiro, awaiting, demo.at(0, 9, 30), paid=False)
@@ -292,7 +292,7 @@ def add_demo_packages(out: _Writer, cat: _Catalog, patients: list[str], last_seq
     demo.visit(sale, buyer, "Physio initial assessment", demo.at(-58, 11), location=1)
     demo.visit(sale, buyer, "Physio follow-up", demo.at(-31, 11), location=1)
     demo.visit(sale, relative, "Physio follow-up", demo.at(-12, 15), location=1)
-    demo.visit(sale, relative, "Physio follow-up", demo.at(0, 15), location=1)
+    demo.visit(sale, relative, "Physio follow-up", demo.at(0, 12, 30), location=1)
 
     # Bought almost a year ago: it expires in about ten days, with three uses left.
     sold = demo.at(-355, 12)
