@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from desk_app.models import Allocation, Invoice, InvoiceLine, InvoiceStatus, Payment, Staff
+from desk_app.models.appointment import Appointment
 from desk_app.models.enums import AppointmentStatus, PlanKind
 from desk_app.models.packages import (
     HouseholdMember,
@@ -19,7 +20,6 @@ from desk_app.models.packages import (
     PackageSale,
     PackageSaleItem,
 )
-from desk_app.models.appointment import Appointment
 from desk_app.services.actor import Actor
 from desk_app.services.clock import FixedClock, clinic_today, to_clinic_time
 from desk_app.services.db import Database

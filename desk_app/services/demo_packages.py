@@ -190,7 +190,7 @@ class _DemoPackages:
               location: int = 0) -> None:
         """A visit the package pays for: the appointment, its use (+1), and, once the visit is
         over, its invoice at the package's per-visit charge, paid."""
-        treatment_id, minutes, price, tax, name = self.treatment[treatment]
+        treatment_id, minutes, _price, tax, name = self.treatment[treatment]
         practitioner = self.practitioner[self.discipline[treatment]]
         ends = starts + timedelta(minutes=minutes)
         starts_text, ends_text = _stored(starts), _stored(ends)
