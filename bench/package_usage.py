@@ -220,9 +220,9 @@ def _textbook_params(db: Any, f: Any) -> dict[str, Any]:
     from desk_app.services.package_reports import _utc_range
 
     with db.reading() as s:
-        clinic = s.scalars(select(Clinic)).one()
-    lo, hi = _utc_range(f.start, f.end, clinic.time_zone)
-    return {"lo": _when(lo), "hi": _when(hi), "clinic": clinic.id.hex,
+        clinic_id, time_zone = s.execute(select(Clinic.id, Clinic.time_zone)).one()
+    lo, hi = _utc_range(f.start, f.end, time_zone)
+    return {"lo": _when(lo), "hi": _when(hi), "clinic": clinic_id.hex,
             "location": f.location_id.hex if f.location_id else None}
 
 

@@ -44,8 +44,8 @@ def test_demo_clinic_sells_packages_of_every_kind(demo_services: Services) -> No
     owner = actor_named(demo_services.db, "owner")
     plans = demo_services.package_plans.plans(owner)
     assert [(p.name, p.kind) for p in plans] == [
-        ("Wellness Membership", PlanKind.MEMBERSHIP),
-        ("Chiro Care 10 (insurer receipts)", PlanKind.PACKAGE),
+        ("Wellness", PlanKind.MEMBERSHIP),
+        ("Chiro 10 (insurer)", PlanKind.PACKAGE),
         ("Massage 10-Visit Pass", PlanKind.PACKAGE),
         ("Physio Family Pack", PlanKind.PACKAGE),
     ]
@@ -57,9 +57,9 @@ def test_demo_clinic_sells_packages_of_every_kind(demo_services: Services) -> No
     assert ("Massage 10-Visit Pass", "5 of 10 used, 5 left, expires 2027-07-23") in usage
     assert ("Massage 10-Visit Pass", "7 of 10 used, 3 left, expires 2026-11-30") in usage
     assert ("Physio Family Pack", "4 of 6 used, 2 left, expires 2027-03-21") in usage
-    assert ("Chiro Care 10 (insurer receipts)", "0 of 10 used, 10 left, expires 2027-11-20"
+    assert ("Chiro 10 (insurer)", "0 of 10 used, 10 left, expires 2027-11-20"
             ) in usage
-    assert ("Wellness Membership", "1 of 2 used, 1 left, expires 2026-12-11") in usage
+    assert ("Wellness", "1 of 2 used, 1 left, expires 2026-12-11") in usage
 
 
 def test_the_household_member_sees_the_shared_pack(demo_services: Services) -> None:
@@ -78,12 +78,15 @@ def test_the_usage_report_and_my_day_show_the_demo_packages(demo_services: Servi
     rows = demo_services.package_reports.usage(owner, UsageFilter(date(2026, 11, 1), TODAY))
     assert [(r.package, r.uses_in_period, r.uses_to_date) for r in rows] == [
         ("Massage 10-Visit Pass", 2, 5), ("Physio Family Pack", 2, 4),
-        ("Chiro Care 10 (insurer receipts)", 3, 4), ("Wellness Membership", 1, 1)]
+        ("Chiro 10 (insurer)", 3, 4), ("Wellness", 1, 1)]
     okoye = actor_named(demo_services.db, "dokoye")
     day = demo_services.package_reports.my_day(okoye)
     assert [(r.starts_at.hour, r.package, r.uses_left) for r in day] == [
-        (11, "Wellness Membership", "Wellness Membership: 1 left"),
+        (11, "Wellness", "Wellness: 1 left"),
         (18, "Massage 10-Visit Pass", "Massage 10-Visit Pass: 5 left")]
+    sharma = actor_named(demo_services.db, "psharma")  # sees a household member's shared pack
+    assert [(r.package, r.uses_left) for r in demo_services.package_reports.my_day(sharma)
+            ] == [("Physio Family Pack", "Physio Family Pack: 2 left")]
 
 
 def test_demo_packages_obey_the_ledger_and_package_rules(demo_db: Database) -> None:

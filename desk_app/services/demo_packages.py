@@ -267,11 +267,11 @@ def add_demo_packages(out: _Writer, cat: _Catalog, patients: list[str], last_seq
         [("Physio follow-up", None), ("Physio initial assessment", 1)], uses=6,
         expiry_months=6, shared=True)
     chiro = demo.plan(
-        "Chiro Care 10 (insurer receipts)", 30000, 0, "Chiropractic",
+        "Chiro 10 (insurer)", 30000, 0, "Chiropractic",
         [("Chiropractic adjustment", None)], uses=10, expiry_months=12,
         additional_charge_cents=1500, auto_select=True)
     wellness = demo.plan(
-        "Wellness Membership", 12000, 1300, "Memberships",
+        "Wellness", 12000, 1300, "Memberships",
         [("Massage 60 min", None), ("Physio follow-up", None)], uses=2,
         kind=PlanKind.MEMBERSHIP, recurrence=Recurrence.MONTHLY)
     regular, awaiting, buyer, relative, expiring, member, insured = patients[1:8]

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, String, and_, case, func, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import NullType
 
@@ -37,6 +47,7 @@ from desk_app.services.errors import ValidationError
 from desk_app.services.ledger import patient_balance
 from desk_app.services.package_coverage import coverage_of
 from desk_app.services.package_terms import Usage
+from desk_app.services.packages import household_of
 from desk_app.services.permissions import Permission, require
 from desk_app.services.row_ids import Ids, raw_id
 
@@ -383,10 +394,14 @@ class PackageReportService:
 
     @staticmethod
     def _uses_left(s, patient_id: uuid.UUID, today: date) -> str:  # type: ignore[no-untyped-def]
+        # Their own packages, and those their household shares with them.
         sales = s.execute(
             select(PackageSale.id, PackageSale.name, PackageSale.uses_total,
                    PackageSale.expires_on)
-            .where(PackageSale.patient_id == patient_id, PackageSale.closed_at.is_(None))
+            .where(PackageSale.patient_id.in_(household_of(s, patient_id)),
+                   or_(PackageSale.patient_id == patient_id,
+                       PackageSale.shared_with_household.is_(True)),
+                   PackageSale.closed_at.is_(None))
             .order_by(PackageSale.sold_at)
         ).all()
         parts = []
