@@ -214,6 +214,13 @@ def _patient_names(connection: Connection, patient_ids: set[object]) -> dict[obj
     return names
 
 
+def _plan_kinds(connection: Connection, clinic_id: uuid.UUID) -> dict[object, PlanKind]:
+    """Package or membership, by stored plan id (a clinic has a handful of plans)."""
+    return {plan: PlanKind(kind) for plan, kind in connection.execute(
+        select(raw_id(PackagePlan.id, "id"), type_coerce(PackagePlan.kind, String).label("kind"))
+        .where(PackagePlan.clinic_id == clinic_id))}
+
+
 def _package_order(row: UsageRow) -> tuple[str, str]:
     return row.package, str(row.sale_key)
 
@@ -278,10 +285,7 @@ class PackageReportService:
             # Its columns need no result processing: the driver's own tuples, no Row objects.
             rows = result.cursor.fetchall()
             result.close()
-            kinds = {plan: PlanKind(kind) for plan, kind in connection.execute(
-                select(raw_id(PackagePlan.id, "id"),
-                       type_coerce(PackagePlan.kind, String).label("kind"))
-                .where(PackagePlan.clinic_id == actor.clinic_id))}
+            kinds = _plan_kinds(connection, actor.clinic_id)
             names = _patient_names(connection, {row[1] for row in rows})
         return _usage_rows(rows, names, kinds)
 
@@ -311,21 +315,20 @@ class PackageReportService:
         with self.db.reading() as s:
             tz = s.get_one(Clinic, actor.clinic_id).time_zone
             lo, hi = _utc_range(f.start, f.end, tz)
-            paid = (select(Allocation.invoice_id, func.sum(Allocation.amount_cents).label("n"))
-                    .group_by(Allocation.invoice_id).subquery())
+            # What was paid on each listed package's invoice only (not every invoice's).
+            paid = (select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                    .where(Allocation.invoice_id == PackageSale.invoice_id)
+                    .correlate(PackageSale).scalar_subquery())
             query = (
-                select(PackageSale.id, PackageSale.sold_at, Patient.legal_first_name,
-                       Patient.legal_last_name, Patient.preferred_name, PackageSale.name,
-                       PackagePlan.kind, Invoice.workstation, Invoice.seq, Invoice.total_cents,
-                       Invoice.status, func.coalesce(paid.c.n, 0).label("paid"),
+                select(raw_id(PackageSale.id, "id"), PackageSale.sold_at,
+                       raw_id(PackageSale.patient_id, "patient_id"),
+                       raw_id(PackageSale.plan_id, "plan_id"), PackageSale.name,
+                       Invoice.workstation, Invoice.seq, Invoice.total_cents,
+                       type_coerce(Invoice.status, String).label("status"), paid.label("paid"),
                        PackageSale.refunded_cents, PackageSale.closed_reason)
-                .join(Patient, Patient.id == PackageSale.patient_id)
-                .join(PackagePlan, PackagePlan.id == PackageSale.plan_id)
                 .join(Invoice, Invoice.id == PackageSale.invoice_id)
-                .outerjoin(paid, paid.c.invoice_id == Invoice.id)
                 .where(PackageSale.clinic_id == actor.clinic_id, PackageSale.sold_at >= lo,
                        PackageSale.sold_at < hi)
-                .order_by(PackageSale.sold_at)
             )
             if f.location_id is not None:
                 query = query.where(PackageSale.location_id == f.location_id)
@@ -334,19 +337,26 @@ class PackageReportService:
             if f.plan_id is not None:
                 query = query.where(PackageSale.plan_id == f.plan_id)
             if f.kind is not None:
-                query = query.where(PackagePlan.kind == f.kind)
-            rows = s.execute(query).all()
-        out = [
-            SaleReportRow(
-                r.id, to_clinic_time(r.sold_at, tz).date(),
-                display_name_of(r.legal_first_name, r.legal_last_name, r.preferred_name),
-                r.name, r.kind, f"{r.workstation}-{r.seq:05d}",
-                r.total_cents if r.status == InvoiceStatus.OPEN else 0, int(r.paid),
-                r.refunded_cents, r.closed_reason.capitalize())
-            for r in rows
-        ]
-        out.sort(key=lambda r: (r.sold_on, r.patient.lower(), r.package, str(r.sale_id)))
-        return out
+                query = query.where(PackageSale.plan_id.in_(
+                    select(PackagePlan.id).where(PackagePlan.clinic_id == actor.clinic_id,
+                                                 PackagePlan.kind == f.kind)))
+            # Core, ids as stored, names once per patient: a year's sales are 100,000 rows.
+            connection = s.connection()
+            rows = connection.execute(query).all()
+            kinds = _plan_kinds(connection, actor.clinic_id)
+            names = _patient_names(connection, {row.patient_id for row in rows})
+        uid, open_status = Ids(), InvoiceStatus.OPEN.value
+        ordered = []
+        for (sale_id, sold_at, patient_id, plan_id, package, workstation, seq, total, status,
+             paid_cents, refunded, closed) in rows:
+            patient = names[patient_id]
+            sold_on = to_clinic_time(sold_at, tz).date()
+            ordered.append((sold_on, patient.lower(), package, str(sale_id), SaleReportRow(
+                uid(sale_id), sold_on, patient, package, kinds[plan_id],
+                f"{workstation}-{seq:05d}", total if status == open_status else 0,
+                int(paid_cents), refunded, closed.capitalize())))
+        ordered.sort()  # the id is unique, so the rows themselves are never compared
+        return [entry[4] for entry in ordered]
 
     @staticmethod
     def sales_csv(rows: list[SaleReportRow], currency: str) -> str:
