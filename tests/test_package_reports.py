@@ -188,3 +188,95 @@ def test_my_day_lists_todays_visits_with_uses_left_and_balance(seeded: Seeded) -
     assert [(r.patient, r.package, r.uses_left, r.owing_cents) for r in rows] == [
         ("Ana Aalto", "10 Massages", "10 Massages: 7 left; 5 Physio: 4 left", 0)]
     assert c.services.package_reports.my_day(okoye) == []  # nothing booked today
+
+
+# ----- the usage report against a straightforward reference -----------------------------------
+
+
+def _reference_usage(db: Database, f: UsageFilter, clinic_tz: str
+                     ) -> list[tuple[str, str, str, PlanKind, int, int, int | None,
+                                     date | None]]:
+    """The usage report computed the plain way: every redemption read, summed in Python."""
+    from collections import Counter
+
+    from desk_app.models import PackagePlan, PackageRedemption, PackageSale, Patient
+    from desk_app.services.package_reports import _utc_range
+
+    lo, hi = _utc_range(f.start, f.end, clinic_tz)
+    with db.reading() as s:
+        in_period: Counter[uuid.UUID] = Counter()
+        to_date: Counter[uuid.UUID] = Counter()
+        for r in s.scalars(select(PackageRedemption)):
+            to_date[r.sale_id] += r.uses
+            if (lo <= r.visit_at < hi
+                    and f.location_id in (None, r.location_id)
+                    and f.practitioner_id in (None, r.practitioner_id)):
+                in_period[r.sale_id] += r.uses
+        rows = []
+        for sale in s.scalars(select(PackageSale)):
+            plan = s.get_one(PackagePlan, sale.plan_id)
+            if (in_period[sale.id] == 0 or f.plan_id not in (None, sale.plan_id)
+                    or f.kind not in (None, plan.kind)):
+                continue
+            name = s.get_one(Patient, sale.patient_id).display_name
+            rows.append((name, sale.name, sale.id.hex, plan.kind, in_period[sale.id],
+                         to_date[sale.id], sale.uses_total, sale.expires_on))
+    rows.sort(key=lambda r: (r[0].lower(), r[1], r[2]))
+    return rows
+
+
+def test_usage_report_matches_a_plain_count_of_a_generated_clinic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """3,000 uses of 300 packages (some given back) over 2026, with two patients whose names
+    differ only in case: every filter, by either query plan, gives the reference's rows."""
+    from bench.package_usage import build
+    from desk_app.models import Patient
+    from desk_app.services.auth import actor_for
+    from desk_app.services.clock import FixedClock
+    from desk_app.services.registry import Services
+    from tests.db_fixtures import TEST_NOW
+
+    path = tmp_path / "generated.sqlite3"
+    build(path, sales=300, redemptions=3000, patients=40)
+    db = Database(f"sqlite:///{path}", FixedClock(TEST_NOW))
+    with db.engine.begin() as conn:
+        # Every 7th use given back (a -1 row beside it), as removing a package from a visit does.
+        conn.exec_driver_sql(
+            "INSERT INTO package_redemption (id, sale_id, appointment_id, patient_id, "
+            "treatment_type_id, practitioner_id, location_id, visit_at, uses, reverses_id, "
+            "created_by_id, workstation, created_at) SELECT lower(hex(randomblob(16))), "
+            "sale_id, appointment_id, patient_id, treatment_type_id, practitioner_id, "
+            "location_id, visit_at, -1, id, created_by_id, workstation, created_at "
+            "FROM package_redemption WHERE rowid % 7 = 0")
+    with db.transaction() as s:
+        first, second = s.scalars(select(Patient).order_by(Patient.sort_key).limit(2))
+        first.legal_first_name, first.legal_last_name = "ana", "aalto"
+        second.legal_first_name, second.legal_last_name = "Ana", "Aalto"
+        owner = actor_for(s.scalars(select(Staff).where(Staff.username == "owner")).one(),
+                          "DESK1")
+        riverside = s.scalars(select(Location.id).where(Location.name == "Riverside")).one()
+        sharma = s.scalars(select(Staff.id).where(Staff.username == "psharma")).one()
+    from desk_app.models import PackagePlan
+    with db.reading() as s:
+        plan = s.scalars(select(PackagePlan.id).order_by(PackagePlan.name)).first()
+    reports = Services.build(db).package_reports
+    june, year = (date(2026, 6, 1), date(2026, 6, 30)), (date(2026, 1, 1), date(2026, 12, 31))
+    filters = [
+        UsageFilter(*june), UsageFilter(*year), UsageFilter(date(2026, 3, 8), date(2026, 3, 8)),
+        UsageFilter(*june, location_id=riverside), UsageFilter(*year, practitioner_id=sharma),
+        UsageFilter(*june, plan_id=plan), UsageFilter(*year, kind=PlanKind.MEMBERSHIP),
+        UsageFilter(*june, kind=PlanKind.PACKAGE, location_id=riverside),
+        UsageFilter(date(2027, 1, 1), date(2027, 1, 31)),
+    ]
+    listed = 0
+    for f in filters:
+        expected = _reference_usage(db, f, "America/Toronto")
+        listed += len(expected)
+        for long_period in (None, True, False):
+            got = [(r.patient, r.package, r.sale_id.hex, r.kind, r.uses_in_period,
+                    r.uses_to_date, r.uses_total, r.expires_on)
+                   for r in reports.usage(owner, f, long_period=long_period)]
+            assert got == expected, (f, long_period)
+    assert listed > 500
+    names = [r.patient for r in reports.usage(owner, UsageFilter(*year))]
+    assert {"ana aalto", "Ana Aalto"} <= set(names)
+    db.dispose()

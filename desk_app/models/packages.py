@@ -88,6 +88,12 @@ class PackageSale(Versioned, Base):
     closed_reason: Mapped[str] = mapped_column(String(40), default="")
     refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    __table_args__ = (
+        # What the usage report shows of each package it lists, from one index lookup.
+        Index("ix_package_sale_report", "id", "clinic_id", "patient_id", "plan_id",
+              "uses_total", "expires_on", "name"),
+    )
+
 
 class PackageSaleItem(IdMixin, Base):
     """A sold package's eligible treatment type and its per-item limit (copied from the plan)."""
@@ -123,10 +129,13 @@ class PackageRedemption(AppendOnly, Base):
     workstation: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (
-        # Uses of a package (per item too) and the usage report's period sums, read from the
-        # indexes alone.
-        Index("ix_package_redemption_sale", "sale_id", "treatment_type_id", "uses"),
-        Index("ix_package_redemption_visit", "visit_at", "sale_id", "uses"),
+        # Uses of a package (per item too), and the usage report with its location and staff
+        # filters, read from the indexes alone: by package (a long period in one pass, with
+        # the uses to date) or by visit time (a short period). See services/package_reports.
+        Index("ix_package_redemption_sale", "sale_id", "treatment_type_id", "uses", "visit_at",
+              "location_id", "practitioner_id"),
+        Index("ix_package_redemption_visit", "visit_at", "sale_id", "uses", "location_id",
+              "practitioner_id"),
         CheckConstraint("uses IN (1, -1)", name="uses_one"),
     )
 

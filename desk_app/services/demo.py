@@ -47,6 +47,7 @@ from desk_app.models.staff import Staff
 from desk_app.services.auth import hash_password
 from desk_app.services.db import Database
 from desk_app.services.demo_credentials import DEMO_PASSWORD, DEMO_WORKSTATION
+from desk_app.services.demo_packages import DEMO_PACKAGE_PATIENTS, add_demo_packages
 from desk_app.services.invoicing import LineAmounts, line_amounts
 from desk_app.services.search_tokens import PatientSearchFields, fold, sort_key, tokens_for
 
@@ -206,6 +207,32 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "allocation": (
         "id", "payment_id", "invoice_id", "patient_id", "amount_cents", "created_by_id",
         "workstation", "created_at",
+    ),
+    # Packages and memberships (services/demo_packages.py).
+    "package_plan": (
+        "id", "clinic_id", "kind", "name", "price_cents", "tax_rate_bp", "income_category",
+        "uses", "expiry_unit", "expiry_count", "recurrence", "additional_charge_cents",
+        "auto_select", "auto_redeem_online", "shared_with_household", "archived",
+        "created_at", "updated_at", "version",
+    ),
+    "package_plan_item": ("id", "plan_id", "treatment_type_id", "max_uses"),
+    "household_member": ("id", "household_id", "patient_id"),
+    "membership": (
+        "id", "clinic_id", "plan_id", "patient_id", "location_id", "started_on",
+        "next_period_on", "charge_card", "cancelled_at", "created_at", "updated_at", "version",
+    ),
+    "package_sale": (
+        "id", "clinic_id", "plan_id", "patient_id", "invoice_id", "membership_id", "location_id",
+        "sold_by_id", "name", "price_cents", "income_category", "uses_total",
+        "additional_charge_cents", "auto_select", "shared_with_household", "sold_at",
+        "expires_on", "closed_at", "closed_reason", "refunded_cents",
+        "created_at", "updated_at", "version",
+    ),
+    "package_sale_item": ("id", "sale_id", "treatment_type_id", "max_uses"),
+    "package_redemption": (
+        "id", "sale_id", "appointment_id", "patient_id", "treatment_type_id", "practitioner_id",
+        "location_id", "visit_at", "uses", "reverses_id", "created_by_id", "workstation",
+        "created_at",
     ),
 }  # fmt: skip
 _BATCH_ROWS = 100_000  # rows held in memory before they are written
@@ -495,7 +522,9 @@ def create_demo_clinic(
     now = db.clock.now()
     with _writer(db, bulk=patients >= _BULK_PATIENTS) as out:
         catalog = _build_clinic(out, _ts(now))
-        _build_patients(out, catalog, patients, now, rnd, workstation)
+        first_patients, last_seq = _build_patients(out, catalog, patients, now, rnd, workstation)
+        if len(first_patients) >= DEMO_PACKAGE_PATIENTS:
+            add_demo_packages(out, catalog, first_patients, last_seq, now, workstation)
     return uuid.UUID(hex=catalog.clinic_id)
 
 
@@ -704,13 +733,15 @@ def _build_patients(
     now: datetime,
     rnd: random.Random,
     workstation: str,
-) -> None:
+) -> tuple[list[str], int]:
     """`count` patients with up to a year of visits, invoices and payments.
 
     Rows are appended as tuples in _COLUMNS order (this loop makes ~1.4 million of them for
     100,000 patients); the random draws are made in a fixed order, so a seed always gives the
-    same clinic.
+    same clinic. Returns the ids of the first few patients (the demo's package holders) and
+    the last invoice number used.
     """
+    first_patients: list[str] = []
     times = _Times(cat.time_zone)
     names = _Names()
     amounts_of: dict[tuple[int, int], LineAmounts] = {}
@@ -755,6 +786,8 @@ def _build_patients(
         consent_emails = int(rnd.random() < 0.9)
         marketing = int(rnd.random() < 0.3)
         patient_id = new_id()
+        if n < DEMO_PACKAGE_PATIENTS:
+            first_patients.append(patient_id)
         add_patient(
             (
                 patient_id, clinic_id, first, last, preferred, pronouns, dob.isoformat(),
@@ -830,6 +863,7 @@ def _build_patients(
             add_allocation(
                 (new_id(), payment_id, invoice_id, patient_id, total, desk, workstation, ends)
             )
+    return first_patients, seq
 
 
 def add_patient_with_history(

@@ -76,7 +76,7 @@ def test_set_up_a_package_then_edit_it_and_update_sold_packages(
     shot(dialog, tmp_path, "package-setup")
     click(qtbot, dialog, "Save")
     wait_closed(qtbot, office_ctx, dialog)
-    [plan] = settings.model.rows
+    [plan] = [p for p in settings.model.rows if p.name == "6 Physio visits"]  # demo's too
     assert (plan.name, plan.uses_text, plan.expiry_text) == (
         "6 Physio visits", "6", "6 months after sale")
     assert {(i.treatment, i.max_uses) for i in plan.items} == {
@@ -129,24 +129,26 @@ def test_reports_filter_and_export_csv_and_my_day(
     qtbot.addWidget(reports)
     reports.show()
     wait_idle(qtbot, office_ctx)
-    assert [(r.patient, r.uses_in_period, r.left_text) for r in reports.usage_model.rows] == [
-        ("Maddy Ødegård-Nguyễn", 1, "9")]
+    maddy = "Maddy Ødegård-Nguyễn"
+    assert [(r.patient, r.uses_in_period, r.left_text) for r in reports.usage_model.rows
+            if r.patient == maddy] == [(maddy, 1, "9")]
+    assert len(reports.usage_model.rows) > 1  # the demo's packages used this month
     assert unnamed_controls(reports) == []
     shot(reports, tmp_path, "package-usage-report")
     named(reports, QComboBox, "Pass type").setCurrentText("Memberships")
     click(qtbot, reports, "Run report")
     wait_idle(qtbot, office_ctx)
-    assert reports.usage_model.rows == []
+    assert {r.kind.label for r in reports.usage_model.rows} == {"Membership"}  # the demo's
     named(reports, QComboBox, "Pass type").setCurrentText("Packages")
     click(qtbot, reports, "Run report")
     wait_idle(qtbot, office_ctx)
     target = tmp_path / "usage.csv"
     reports.export_to(target)
     wait_idle(qtbot, office_ctx)
-    assert target.read_text(encoding="utf-8").splitlines()[1].startswith(
-        "Maddy Ødegård-Nguyễn,10 Massages,Package,1,1,10,9,Never")
+    exported = target.read_text(encoding="utf-8").splitlines()
+    assert "Maddy Ødegård-Nguyễn,10 Massages,Package,1,1,10,9,Never" in exported
     reports.tabs.setCurrentIndex(1)
-    assert [r.package for r in reports.sales_model.rows] == ["10 Massages"]
+    assert "10 Massages" in [r.package for r in reports.sales_model.rows]
 
     okoye_ctx = signed_in(demo_services, actor_named(demo_services.db, "dokoye"),
                           office_ctx.tasks)
@@ -154,8 +156,8 @@ def test_reports_filter_and_export_csv_and_my_day(
     qtbot.addWidget(day)
     day.show()
     wait_idle(qtbot, okoye_ctx)
-    assert [(r.patient, r.package, r.uses_left) for r in day.model.rows] == [
-        ("Maddy Ødegård-Nguyễn", "10 Massages", "10 Massages: 9 left")]
+    assert [(r.patient, r.package, r.uses_left) for r in day.model.rows
+            if r.patient == maddy] == [(maddy, "10 Massages", "10 Massages: 9 left")]
     assert not named(day, QComboBox, "Practitioner").isEnabled()  # a practitioner's own day
     assert unnamed_controls(day) == []
     shot(day, tmp_path, "my-day")

@@ -2,7 +2,7 @@
 log and push receipts (docs/SYNC.md, "Pruning").
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 ``sync_workstation`` (one row per desk: its cursor, last pull, last push, last seen) is used
 on central only; like the other sync tables it is created on both sides (one schema
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -49,7 +49,7 @@ class MyDayDialog(FormDialog):
         self.model = DayModel(ctx.clinic.currency)
         self.table = profile_table("Today's appointments", self.model, {
             DayModel.TIME: "12:30 PM", DayModel.PATIENT: "Maddy Ødegård-Nguyễn",
-            DayModel.TREATMENT: "Massage 60 min", DayModel.PACKAGE: "10 Massages",
+            DayModel.TREATMENT: "Massage 60 min", DayModel.PACKAGE: "Massage 10-Visit Pass",
             DayModel.LEFT: "10 Massages: 10 left", DayModel.OWING: "$1,017.00",
             DayModel.CREDIT: "$1,017.00"},
             stretch=DayModel.LEFT)

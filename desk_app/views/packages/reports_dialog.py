@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -175,30 +176,39 @@ class PackageReportsDialog(FormDialog):
             kind=None if self.kind.currentData() is None else PlanKind(self.kind.currentData()))
 
     def run(self) -> None:
+        """Both reports and their totals are made on the database thread (a year's usage
+        report lists about 100,000 packages); the UI thread only hands the rows over."""
         f = self.current_filter()
         actor, reports = self.ctx.actor, self.ctx.services.package_reports
+        currency = self.ctx.clinic.currency
 
-        def work() -> tuple[list[UsageRow], list[SaleReportRow]]:
-            return reports.usage(actor, f), reports.sales(actor, f)
+        def work() -> tuple[list[UsageRow], list[SaleReportRow], str]:
+            usage, sales = reports.usage(actor, f), reports.sales(actor, f)
+            paid = sum(r.paid_cents - r.refunded_cents for r in sales)
+            uses = sum(r.uses_in_period for r in usage)
+            totals = (f"{uses} use{'s' if uses != 1 else ''} · {len(sales)} sold · "
+                      f"{format_money(paid, currency)} net paid")
+            return usage, sales, totals
 
         self.banner.clear_message()
         self.ctx.tasks.db(work, self._ran, lambda e: self.banner.show_error(message_for(e)),
                           owner=self)
 
-    def _ran(self, result: tuple[list[UsageRow], list[SaleReportRow]]) -> None:
-        usage, sales = result
+    def _ran(self, result: tuple[list[UsageRow], list[SaleReportRow], str]) -> None:
+        usage, sales, totals = result
         self.usage_model.set_rows(usage)
         self.sales_model.set_rows(sales)
-        paid = sum(r.paid_cents - r.refunded_cents for r in sales)
-        uses = sum(r.uses_in_period for r in usage)
-        self.totals.setText(f"{uses} use{'s' if uses != 1 else ''} · {len(sales)} sold · "
-                            f"{format_money(paid, self.ctx.clinic.currency)} net paid")
+        self.totals.setText(totals)
 
-    def csv_text(self) -> str:
+    def _csv_maker(self) -> Callable[[], str]:
+        """What the current tab exports, as a call to make on any thread (the rows shown are
+        immutable tuples, so the worker may read them)."""
         reports = self.ctx.services.package_reports
         if self.tabs.currentIndex() == 0:
-            return reports.usage_csv(self.usage_model.rows)
-        return reports.sales_csv(self.sales_model.rows, self.ctx.clinic.currency)
+            usage = self.usage_model.rows
+            return lambda: reports.usage_csv(usage)
+        sales, currency = self.sales_model.rows, self.ctx.clinic.currency
+        return lambda: reports.sales_csv(sales, currency)
 
     def export(self) -> None:
         name = "package-usage.csv" if self.tabs.currentIndex() == 0 else "package-sales.csv"
@@ -207,14 +217,14 @@ class PackageReportsDialog(FormDialog):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        text = self.csv_text()
+        make_csv = self._csv_maker()
         usage = self.tabs.currentIndex() == 0
         report = "package usage" if usage else "package sales"
         count = len(self.usage_model.rows if usage else self.sales_model.rows)
         reports, actor = self.ctx.services.package_reports, self.ctx.actor
 
         def export() -> None:
-            path.write_text(text, encoding="utf-8")
+            path.write_text(make_csv(), encoding="utf-8")
             reports.record_export(actor, report, count)
 
         self.ctx.tasks.db(export,
