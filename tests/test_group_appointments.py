@@ -191,3 +191,25 @@ def test_a_practitioner_books_a_class_but_billing_it_needs_the_billing_permissio
                  lambda: c.services.packages.auto_redeem(practitioner, klass)):
         with pytest.raises(PermissionDenied):
             call()
+
+
+def test_my_day_lists_everyone_in_a_class_with_the_package_paying_their_place(
+        db: Database) -> None:
+    c = small_clinic(db)
+    ana, leo, ola = c.patient("Ana", "Silva"), c.patient("Leo", "Silva"), c.patient("Ola", "Berg")
+    anas, leos = sold_and_paid(c, ana, ten_massages(c)), sold_and_paid(c, leo, ten_massages(c))
+    klass = book_party(c, CLASS, ana, leo, ola)
+    c.services.packages.redeem(c.billing, klass, anas, ana)
+    c.services.packages.redeem(c.billing, klass, leos, leo)
+    c.services.appointments.set_status(c.owner, klass, AppointmentStatus.CANCELLED, ola)
+    group = book_party(c, GROUP, ana, ola, when=WHEN.replace(hour=14))
+    c.services.packages.redeem(c.billing, group, anas)
+    rows = c.services.package_reports.my_day(c.owner, c.practitioner_id, WHEN.date())
+    assert [(r.appointment_id, r.patient, r.package) for r in rows] == [
+        (klass, "Ana Silva", "10 Massages"),
+        (klass, "Leo Silva", "10 Massages"),  # his own package, not Ana's
+        (group, "Ana Silva", "10 Massages"),  # the primary client's package pays
+        (group, "Ola Berg", ""),
+    ]
+    assert "10 Massages: 8 left" in rows[0].uses_left  # the class and the group
+    assert "10 Massages: 9 left" in rows[1].uses_left

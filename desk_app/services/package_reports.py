@@ -35,7 +35,7 @@ from desk_app.models.appointment import Appointment
 from desk_app.models.billing import Allocation, Invoice
 from desk_app.models.catalog import TreatmentType
 from desk_app.models.clinic import Clinic
-from desk_app.models.enums import AppointmentStatus, InvoiceStatus, PlanKind
+from desk_app.models.enums import AppointmentKind, AppointmentStatus, InvoiceStatus, PlanKind
 from desk_app.models.money import format_money
 from desk_app.models.packages import PackagePlan, PackageRedemption, PackageSale
 from desk_app.models.patient import Patient, display_name_of
@@ -44,6 +44,7 @@ from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_local_to_utc, clinic_today, to_clinic_time
 from desk_app.services.db import Database
 from desk_app.services.errors import ValidationError
+from desk_app.services.appointment_parties import participants_of
 from desk_app.services.ledger import patient_balance
 from desk_app.services.package_coverage import coverage_of
 from desk_app.services.package_terms import Usage
@@ -395,13 +396,19 @@ class PackageReportService:
             ).all()
             out = []
             for appt, patient, treatment in appts:
-                cover = coverage_of(s, appt.id)
-                balance = patient_balance(s, patient.id, clinic.currency)
-                out.append(DayRow(
-                    appt.id, to_clinic_time(appt.starts_at, tz), patient.id,
-                    patient.display_name, treatment, cover.sale.name if cover else "",
-                    self._uses_left(s, patient.id, the_day), balance.owing_cents,
-                    balance.credit_cents))
+                # A group or class: a row for everyone still on it, each with the package
+                # paying for their own place (a group's is its primary client's).
+                people = [patient] if appt.kind is AppointmentKind.INDIVIDUAL else [
+                    s.get_one(Patient, place.patient_id) for place in participants_of(s, appt.id)
+                    if place.status != AppointmentStatus.CANCELLED]
+                for person in people:
+                    cover = coverage_of(s, appt.id, person.id)
+                    balance = patient_balance(s, person.id, clinic.currency)
+                    out.append(DayRow(
+                        appt.id, to_clinic_time(appt.starts_at, tz), person.id,
+                        person.display_name, treatment, cover.sale.name if cover else "",
+                        self._uses_left(s, person.id, the_day), balance.owing_cents,
+                        balance.credit_cents))
             return out
 
     @staticmethod
