@@ -41,10 +41,10 @@ from desk_app.models.packages import PackagePlan, PackageRedemption, PackageSale
 from desk_app.models.patient import Patient, display_name_of
 from desk_app.services import audit
 from desk_app.services.actor import Actor
+from desk_app.services.appointment_parties import participants_of
 from desk_app.services.clock import clinic_local_to_utc, clinic_today, to_clinic_time
 from desk_app.services.db import Database
 from desk_app.services.errors import ValidationError
-from desk_app.services.appointment_parties import participants_of
 from desk_app.services.ledger import patient_balance
 from desk_app.services.package_coverage import coverage_of
 from desk_app.services.package_terms import Usage
