@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: The newest migration (desk_app/migrations/versions). A database at this revision is opened
 #: without importing Alembic (about 0.12 s of every start); tests/test_migrations.py checks
 #: it is Alembic's head, so a new migration cannot be left out.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_CACHE_KIB = 64 * 1024  # page cache per SQLite connection

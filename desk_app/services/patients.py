@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -16,19 +17,21 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    delete,
     func,
     intersect,
     literal,
     or_,
     select,
+    type_coerce,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.types import NullType
 
 from desk_app.models.audit import AuditEvent
 from desk_app.models.clinic import Clinic
 from desk_app.models.patient import (
     Patient,
+    PatientSearchPrefix,
     PatientSearchToken,
     display_name_of,
     legal_name_of,
@@ -40,8 +43,12 @@ from desk_app.services.db import Database
 from desk_app.services.errors import Conflict, NotFound
 from desk_app.services.patient_input import PatientInput, clean_patient_input
 from desk_app.services.permissions import Permission, require
+from desk_app.services.row_ids import Ids, raw_id
+from desk_app.services.search_rows import SearchRows, replace_search_rows
 from desk_app.services.search_tokens import (
+    PREFIX_LENGTH,
     PatientSearchFields,
+    listed_prefix,
     prefix_upper_bound,
     query_terms,
     sort_key,
@@ -51,8 +58,10 @@ from desk_app.services.search_tokens import (
 SEARCH_LIMIT = 50
 
 
-@dataclass(frozen=True, slots=True)
-class PatientSummary:
+class PatientSummary(NamedTuple):
+    """A patient as a list of patients shows them (immutable; a tuple, since search makes 50
+    per keystroke and a frozen dataclass took three times as long to make)."""
+
     id: uuid.UUID
     display_name: str
     legal_name: str
@@ -86,7 +95,8 @@ def details_of(p: Patient) -> PatientDetails:
 
 
 def refresh_search_tokens(session: Session, patient: Patient) -> None:
-    """Rebuild one patient's search tokens and sort key from their current details."""
+    """Rebuild one patient's search tokens, prefixes and sort key from their current details
+    (the patient row must be flushed already)."""
     patient.sort_key = sort_key(
         patient.legal_last_name, patient.legal_first_name, patient.preferred_name
     )
@@ -99,10 +109,8 @@ def refresh_search_tokens(session: Session, patient: Patient) -> None:
         email=patient.email,
         home_phone=patient.home_phone,
     )
-    session.execute(delete(PatientSearchToken).where(PatientSearchToken.patient_id == patient.id))
-    session.add_all(
-        PatientSearchToken(patient_id=patient.id, token=t, sort_key=patient.sort_key)
-        for t in sorted(tokens_for(fields))
+    replace_search_rows(
+        session.connection(), [SearchRows(patient.id, patient.sort_key, tokens_for(fields))]
     )
 
 
@@ -111,6 +119,9 @@ def refresh_search_tokens(session: Session, patient: Patient) -> None:
 COMMON_TERM_TOKENS = 20_000  # every term has this many: read patients in name order instead
 FIRST_ROWS_PER_RESULT = 4  # the rarest term's list is first read this many rows per result
 NEAR_TERM_FACTOR = 2  # other terms with up to this many times its tokens are listed too
+USE_PREFIX_LISTS = True  # read terms that start with a letter from patient_search_prefix
+PREFIX_LIST_TOKENS_PER_RESULT = 4  # ...when every term has this many tokens per result wanted
+PROBED_TERM_TOKENS_PER_RESULT = 20  # ...and a term longer than the prefixes this many
 
 
 Bounds = list[tuple[Any, Any]]  # (lower, upper) bound parameters of each alternative of a term
@@ -141,7 +152,9 @@ def _has_token(patient_id: Any, bounds: Bounds) -> ColumnElement[bool]:
     return probe.exists()
 
 
-def _not_archived(patient_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+def _not_archived(
+    patient_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+) -> ColumnElement[bool]:
     """Not an archived patient (read from ix_patient_archived, which holds only those)."""
     return patient_id.not_in(select(Patient.id).where(Patient.archived.is_(True)))
 
@@ -150,6 +163,23 @@ def _term_list(bounds: Bounds) -> tuple[Any, Rows]:
     """(token alias, SELECT sort_key, patient_id of the term's tokens): index-only."""
     token = aliased(PatientSearchToken)
     return token, select(token.sort_key, token.patient_id).where(_ranges(token.token, bounds))
+
+
+@lru_cache(maxsize=64)
+def _at_least_statement(shape: Shape) -> Rows:
+    """Whether each term has at least `at_least_{i}` tokens (reads no further than that)."""
+
+    def at_least(i: int, bounds: Bounds) -> ColumnElement[bool]:
+        return (
+            select(literal(1))
+            .select_from(PatientSearchToken)
+            .where(_ranges(PatientSearchToken.token, bounds))
+            .limit(1)
+            .offset(bindparam(f"skip_{i}", type_=Integer))
+            .exists()
+        )
+
+    return select(*(at_least(i, b).label(f"t{i}") for i, b in enumerate(_bounds(shape))))
 
 
 @lru_cache(maxsize=64)
@@ -173,26 +203,39 @@ def _count_statement(shape: Shape, common: int) -> Rows:
 
 
 # What the search list shows of each patient (PatientSummary), selected as columns.
+# The id and date of birth as the driver returns them (converted in _summaries, faster than
+# the column types' own result processing).
 _SUMMARY_COLUMNS = (
-    Patient.id,
+    raw_id(Patient.id),
     Patient.legal_first_name,
     Patient.legal_last_name,
     Patient.preferred_name,
-    Patient.date_of_birth,
+    type_coerce(Patient.date_of_birth, NullType()).label("date_of_birth"),
     Patient.mobile_phone,
     Patient.email,
 )
 
 
-def _summary(row: Any) -> PatientSummary:
-    return PatientSummary(
-        id=row.id,
-        display_name=display_name_of(row.legal_first_name, row.legal_last_name, row.preferred_name),
-        legal_name=legal_name_of(row.legal_first_name, row.legal_last_name),
-        date_of_birth=row.date_of_birth,
-        mobile_phone=row.mobile_phone,
-        email=row.email,
-    )
+def _summaries(rows: Iterable[Any]) -> list[PatientSummary]:
+    """The summaries of rows that start with _SUMMARY_COLUMNS (by position: a Row's
+    attribute access cost more than everything else done per row)."""
+    ids = Ids()
+    return [
+        PatientSummary(
+            id=ids(row[0]),
+            display_name=display_name_of(row[1], row[2], row[3]),
+            legal_name=legal_name_of(row[1], row[2]),
+            date_of_birth=_date_of(row[4]),
+            mobile_phone=row[5],
+            email=row[6],
+        )
+        for row in rows
+    ]
+
+
+def _date_of(stored: Any) -> date | None:
+    """A date column's value as the driver returns it (ISO text on SQLite) as a date."""
+    return date.fromisoformat(stored) if isinstance(stored, str) else stored
 
 
 def _summaries_of(found: Any) -> Rows:
@@ -273,13 +316,55 @@ def _whole_list_statement(
     return _summaries_of(found)
 
 
+@lru_cache(maxsize=64)
+def _prefix_lists_statement(longer: tuple[bool, ...]) -> Rows:
+    """The first `limit` patients, in name order, on the prefix list of every term (the
+    patients under the term's first PREFIX_LENGTH characters, stored in name order); a term
+    longer than that (`longer`) is checked by a probe for each patient read from its list.
+
+    One term: its list read from the start, stopping at the `limit`th patient. Several: the
+    lists merged side by side in name order (SQLite's merge of an ordered INTERSECT), stopping
+    at the `limit`th patient on all of them; nothing is sorted and no patient is probed
+    unless a term is longer than the listed prefixes."""
+    terms = _bounds(tuple(1 for _ in longer))
+    limit = bindparam("search_limit", type_=Integer)
+    lists: list[Rows] = []
+    for i, probed in enumerate(longer):
+        listed = aliased(PatientSearchPrefix)
+        rows = select(listed.sort_key, listed.patient_id).where(
+            listed.prefix == bindparam(f"prefix_{i}", type_=String)
+        )
+        if i == 0:
+            rows = rows.where(_not_archived(listed.patient_id))
+        if probed:
+            rows = rows.where(_has_token(listed.patient_id, terms[i]))
+        lists.append(rows)
+    if len(lists) == 1:
+        found = (
+            lists[0].order_by(listed.sort_key, listed.patient_id).limit(limit).subquery("found")
+        )
+    else:
+        merged = intersect(*lists)
+        order = (merged.selected_columns.sort_key, merged.selected_columns.patient_id)
+        found = merged.order_by(*order).limit(limit).subquery("found")
+    return _summaries_of(found)
+
+
 def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
     """The search box's rule: every term must prefix-match one of a patient's tokens; archived
     patients are left out; the first `limit` by sort key, then id.
 
     On 100,000 patients "m" matches 21,000 and "walsh" 2,500, so no single plan is quick for
-    every keystroke. Each term's tokens are counted first (no further than COMMON_TERM_TOKENS),
-    then:
+    every keystroke. When every term is one word starting with a letter (names, e-mail
+    words), the patients under each term's first PREFIX_LENGTH characters are listed in
+    name order (patient_search_prefix): one such term is the first `limit` rows of its list;
+    several, or a longer term, use the lists (a merge, see _prefix_lists_statement) unless
+    some term has fewer than PREFIX_LIST_TOKENS_PER_RESULT tokens per result wanted (or a
+    longer term fewer than PROBED_TERM_TOKENS_PER_RESULT: each patient on its prefix's list
+    is probed, which only pays when most of them match), when the ways below read that
+    rare term's tokens whole. Otherwise (phone numbers, dates,
+    words that also read as numbers) each term's tokens are counted first (no further than
+    COMMON_TERM_TOKENS), then:
 
     - every term common ("m", "416", "(416) 5"): patients are read in sort-key order, each
       checked by an index probe per term, until `limit` match (a few hundred rows).
@@ -307,9 +392,24 @@ def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[Pat
         for j, alt in enumerate(alternatives):
             values[f"low_{i}_{j}"] = alt
             values[f"high_{i}_{j}"] = prefix_upper_bound(alt)
+    prefixes = [listed_prefix(alts[0]) if len(alts) == 1 else None for alts in terms]
+    by_prefix = USE_PREFIX_LISTS and None not in prefixes
+    longer = tuple(len(alts[0]) > PREFIX_LENGTH for alts in terms)
+    if by_prefix:
+        values.update({f"prefix_{i}": prefix for i, prefix in enumerate(prefixes)})
+        if len(terms) == 1 and not longer[0]:
+            return _prefix_lists(conn, longer, values)
+        wanted = [
+            (PROBED_TERM_TOKENS_PER_RESULT if probed else PREFIX_LIST_TOKENS_PER_RESULT) * limit
+            for probed in longer
+        ]
+        # "At least n tokens": the n-th token exists (n of 0 or 1: the term matches at all).
+        skips = {f"skip_{i}": max(n - 1, 0) for i, n in enumerate(wanted)}
+        if all(conn.execute(_at_least_statement(shape), {**values, **skips}).one()):
+            return _prefix_lists(conn, longer, values)
     counts = list(conn.execute(_count_statement(shape, COMMON_TERM_TOKENS), values).one())
     if min(counts) >= COMMON_TERM_TOKENS:
-        return [_summary(row) for row in conn.execute(_walk_statement(shape), values)]
+        return _summaries(conn.execute(_walk_statement(shape), values).all())
     rarest = counts.index(min(counts))
     first_rows = FIRST_ROWS_PER_RESULT * limit
     if first_rows > 0:
@@ -319,7 +419,7 @@ def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[Pat
         # Rows come in name order and a patient's rows are adjacent: `limit` patients among
         # the first rows are the first `limit` overall, and a short list was read whole.
         if len(rows) == limit or (rows and rows[0].rows_read < first_rows):
-            return [_summary(row) for row in rows]
+            return _summaries(rows)
     others = [i for i in range(len(terms)) if i != rarest]
     near = tuple(
         i
@@ -327,8 +427,14 @@ def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[Pat
         if counts[i] < COMMON_TERM_TOKENS and counts[i] <= NEAR_TERM_FACTOR * counts[rarest]
     )
     far = tuple(i for i in others if i not in near)
-    whole = conn.execute(_whole_list_statement(shape, rarest, near, far), values)
-    return [_summary(row) for row in whole]
+    whole = conn.execute(_whole_list_statement(shape, rarest, near, far), values).all()
+    return _summaries(whole)
+
+
+def _prefix_lists(
+    conn: Any, longer: tuple[bool, ...], values: dict[str, Any]
+) -> list[PatientSummary]:
+    return _summaries(conn.execute(_prefix_lists_statement(longer), values).all())
 
 
 class PatientService:

@@ -43,6 +43,8 @@ _NON_DIGIT = re.compile(r"\D")
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
 _DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _MAX_TOKEN = 254
+# Prefixes of tokens up to this long are listed in name order (table patient_search_prefix).
+PREFIX_LENGTH = 6
 
 
 def fold(text: str) -> str:
@@ -160,6 +162,24 @@ def _term_alternatives(raw: str) -> list[str]:
     if number and number != folded and len(number) >= 3:
         found.append(number)
     return found
+
+
+def prefixes_of(tokens: Iterable[str]) -> set[str]:
+    """The listed prefixes of a patient's tokens: the first 1 to PREFIX_LENGTH characters of
+    every token that starts with a letter (names and e-mail words; phone numbers and dates,
+    which start with digits, are searched through the tokens alone)."""
+    found: set[str] = set()
+    for token in tokens:
+        if token[:1].isalpha():
+            found.update(token[:k] for k in range(1, min(len(token), PREFIX_LENGTH) + 1))
+    return found
+
+
+def listed_prefix(term: str) -> str | None:
+    """The listed prefix whose patients include every patient `term` matches (the term itself
+    when it is PREFIX_LENGTH characters or shorter), or None if the term's tokens are not
+    listed (it does not start with a letter)."""
+    return term[:PREFIX_LENGTH] if term[:1].isalpha() else None
 
 
 def prefix_upper_bound(prefix: str) -> str:

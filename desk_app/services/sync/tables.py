@@ -29,6 +29,7 @@ LOCAL_ONLY: dict[str, str] = {
     "sync_push_receipt": "central's record of the batches it applied",
     "sync_meta": "central's epoch",
     "patient_search_token": "derived from the patient row; rebuilt when a patient arrives",
+    "patient_search_prefix": "derived from the patient row; rebuilt when a patient arrives",
 }
 
 #: Columns that are bookkeeping, not values people edit: never merged field by field.
