@@ -35,7 +35,7 @@ QUERIES = [
 # (USE_PREFIX_LISTS, PREFIX_LIST_TOKENS_PER_RESULT (and PROBED_TERM_TOKENS_PER_RESULT),
 #  COMMON_TERM_TOKENS, FIRST_ROWS_PER_RESULT, NEAR_TERM_FACTOR) that force each way.
 PLANS = {
-    "prefix lists": (True, 0, 10**9, 4, 2),  # whenever every term starts with a letter
+    "prefix lists": (True, 0, 10**9, 4, 2),  # whenever the terms allow it
     "walk": (False, 4, 1, 4, 2),  # every term that matches anything counts as common
     "first rows only": (False, 4, 10**9, 10**6, 2),  # the first rows are the whole list
     "first rows, else merged lists": (False, 4, 10**9, 1, 10**9),  # few rows; lists merged

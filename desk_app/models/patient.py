@@ -106,8 +106,8 @@ class PatientSearchToken(Base):
 class PatientSearchPrefix(Base):
     """One patient under one short prefix of their words, kept in name order per prefix.
 
-    For every search token that starts with a letter, its first 1 to PREFIX_LENGTH characters
-    (services.search_prefixes), one row per patient and prefix. The primary key is
+    For every search token, its first 1 to PREFIX_LENGTH characters
+    (services.search_tokens.prefixes_of), one row per patient and prefix. The primary key is
     (prefix, sort_key, patient_id), so the patients under "s" are stored in the order the
     search list shows them: "the first 50 patients matching both "liam" and "s"" is a merge
     of two lists read in order, stopping at the 50th match, instead of a probe per patient.

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Integer,
     Select,
     String,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.types import NullType
@@ -48,7 +50,6 @@ from desk_app.services.search_rows import SearchRows, replace_search_rows
 from desk_app.services.search_tokens import (
     PREFIX_LENGTH,
     PatientSearchFields,
-    listed_prefix,
     prefix_upper_bound,
     query_terms,
     sort_key,
@@ -119,7 +120,7 @@ def refresh_search_tokens(session: Session, patient: Patient) -> None:
 COMMON_TERM_TOKENS = 20_000  # every term has this many: read patients in name order instead
 FIRST_ROWS_PER_RESULT = 4  # the rarest term's list is first read this many rows per result
 NEAR_TERM_FACTOR = 2  # other terms with up to this many times its tokens are listed too
-USE_PREFIX_LISTS = True  # read terms that start with a letter from patient_search_prefix
+USE_PREFIX_LISTS = True  # read terms from patient_search_prefix where a merge of lists can
 PREFIX_LIST_TOKENS_PER_RESULT = 4  # ...when every term has this many tokens per result wanted
 PROBED_TERM_TOKENS_PER_RESULT = 20  # ...and a term longer than the prefixes this many
 
@@ -317,53 +318,59 @@ def _whole_list_statement(
 
 
 @lru_cache(maxsize=64)
-def _prefix_lists_statement(longer: tuple[bool, ...]) -> Rows:
-    """The first `limit` patients, in name order, on the prefix list of every term (the
-    patients under the term's first PREFIX_LENGTH characters, stored in name order); a term
-    longer than that (`longer`) is checked by a probe for each patient read from its list.
+def _prefix_lists_statement(longer: tuple[tuple[bool, ...], ...]) -> Rows:
+    """The first `limit` patients, in name order, on the prefix lists of every term (the
+    patients under an alternative's first PREFIX_LENGTH characters, stored in name order);
+    an alternative longer than that (`longer[i][j]`) is checked by a probe for each patient
+    read from its list.
 
-    One term: its list read from the start, stopping at the `limit`th patient. Several: the
-    lists merged side by side in name order (SQLite's merge of an ordered INTERSECT), stopping
-    at the `limit`th patient on all of them; nothing is sorted and no patient is probed
-    unless a term is longer than the listed prefixes."""
-    terms = _bounds(tuple(1 for _ in longer))
+    One term: its list read from the start (the lists of its alternatives merged, for a
+    term such as "416-5"), stopping at the `limit`th patient. Several terms, one alternative
+    each: the lists merged side by side in name order (SQLite's merge of an ordered
+    INTERSECT), stopping at the `limit`th patient on all of them. Nothing is sorted and no
+    patient is probed unless a term is longer than the listed prefixes."""
+    terms = _bounds(tuple(len(alternatives) for alternatives in longer))
     limit = bindparam("search_limit", type_=Integer)
     lists: list[Rows] = []
-    for i, probed in enumerate(longer):
-        listed = aliased(PatientSearchPrefix)
-        rows = select(listed.sort_key, listed.patient_id).where(
-            listed.prefix == bindparam(f"prefix_{i}", type_=String)
-        )
-        if i == 0:
-            rows = rows.where(_not_archived(listed.patient_id))
-        if probed:
-            rows = rows.where(_has_token(listed.patient_id, terms[i]))
-        lists.append(rows)
+    for i, alternatives in enumerate(longer):
+        for j, probed in enumerate(alternatives):
+            listed = aliased(PatientSearchPrefix)
+            rows = select(listed.sort_key, listed.patient_id).where(
+                listed.prefix == bindparam(f"prefix_{i}_{j}", type_=String)
+            )
+            if i == 0:  # every alternative of the first term: its rows start the result
+                rows = rows.where(_not_archived(listed.patient_id))
+            if probed:
+                rows = rows.where(_has_token(listed.patient_id, [terms[i][j]]))
+            lists.append(rows)
     if len(lists) == 1:
         found = (
             lists[0].order_by(listed.sort_key, listed.patient_id).limit(limit).subquery("found")
         )
     else:
-        merged = intersect(*lists)
+        merged = union(*lists) if len(longer) == 1 else intersect(*lists)
         order = (merged.selected_columns.sort_key, merged.selected_columns.patient_id)
         found = merged.order_by(*order).limit(limit).subquery("found")
     return _summaries_of(found)
 
 
-def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
+def find_patients(
+    s: Session | Connection, query: str, limit: int = SEARCH_LIMIT
+) -> list[PatientSummary]:
     """The search box's rule: every term must prefix-match one of a patient's tokens; archived
     patients are left out; the first `limit` by sort key, then id.
 
     On 100,000 patients "m" matches 21,000 and "walsh" 2,500, so no single plan is quick for
-    every keystroke. When every term is one word starting with a letter (names, e-mail
-    words), the patients under each term's first PREFIX_LENGTH characters are listed in
-    name order (patient_search_prefix): one such term is the first `limit` rows of its list;
-    several, or a longer term, use the lists (a merge, see _prefix_lists_statement) unless
+    every keystroke. The patients under the first PREFIX_LENGTH characters of every token
+    are listed in name order (patient_search_prefix): a single term is the first `limit`
+    rows of its list (or of its alternatives' lists merged); several terms with one
+    alternative each, or a longer term, use the lists (a merge, see
+    _prefix_lists_statement) unless
     some term has fewer than PREFIX_LIST_TOKENS_PER_RESULT tokens per result wanted (or a
     longer term fewer than PROBED_TERM_TOKENS_PER_RESULT: each patient on its prefix's list
     is probed, which only pays when most of them match), when the ways below read that
-    rare term's tokens whole. Otherwise (phone numbers, dates,
-    words that also read as numbers) each term's tokens are counted first (no further than
+    rare term's tokens whole. Otherwise (several terms, one of which also reads as a
+    number or date: "maddy 1985-03") each term's tokens are counted first (no further than
     COMMON_TERM_TOKENS), then:
 
     - every term common ("m", "416", "(416) 5"): patients are read in sort-key order, each
@@ -385,22 +392,24 @@ def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[Pat
         return []
     # Core, not the ORM: these are plain column selects, and the ORM's execution path cost
     # a millisecond or more per statement (a keystroke sends two or three).
-    conn = s.connection()
+    conn = s.connection() if isinstance(s, Session) else s
     shape = tuple(len(alternatives) for alternatives in terms)
     values: dict[str, Any] = {"search_limit": limit}
     for i, alternatives in enumerate(terms):
         for j, alt in enumerate(alternatives):
             values[f"low_{i}_{j}"] = alt
             values[f"high_{i}_{j}"] = prefix_upper_bound(alt)
-    prefixes = [listed_prefix(alts[0]) if len(alts) == 1 else None for alts in terms]
-    by_prefix = USE_PREFIX_LISTS and None not in prefixes
-    longer = tuple(len(alts[0]) > PREFIX_LENGTH for alts in terms)
-    if by_prefix:
-        values.update({f"prefix_{i}": prefix for i, prefix in enumerate(prefixes)})
-        if len(terms) == 1 and not longer[0]:
+    # A merge of lists takes one list per term: several terms need one alternative each.
+    if USE_PREFIX_LISTS and (len(terms) == 1 or max(shape) == 1):
+        longer = tuple(tuple(len(alt) > PREFIX_LENGTH for alt in alts) for alts in terms)
+        for i, alternatives in enumerate(terms):
+            for j, alt in enumerate(alternatives):
+                values[f"prefix_{i}_{j}"] = alt[:PREFIX_LENGTH]
+        if len(terms) == 1 and not any(longer[0]):
             return _prefix_lists(conn, longer, values)
         wanted = [
-            (PROBED_TERM_TOKENS_PER_RESULT if probed else PREFIX_LIST_TOKENS_PER_RESULT) * limit
+            (PROBED_TERM_TOKENS_PER_RESULT if any(probed) else PREFIX_LIST_TOKENS_PER_RESULT)
+            * limit
             for probed in longer
         ]
         # "At least n tokens": the n-th token exists (n of 0 or 1: the term matches at all).
@@ -432,7 +441,7 @@ def find_patients(s: Session, query: str, limit: int = SEARCH_LIMIT) -> list[Pat
 
 
 def _prefix_lists(
-    conn: Any, longer: tuple[bool, ...], values: dict[str, Any]
+    conn: Any, longer: tuple[tuple[bool, ...], ...], values: dict[str, Any]
 ) -> list[PatientSummary]:
     return _summaries(conn.execute(_prefix_lists_statement(longer), values).all())
 
@@ -443,8 +452,10 @@ class PatientService:
 
     def search(self, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
         require(actor, Permission.VIEW_PATIENTS)
-        with self.db.reading() as s:
-            return find_patients(s, query[:200], limit)
+        # A Core connection, not a Session: search reads columns only, and a Session's set-up
+        # and rollback were a sixth of a keystroke's time once the SQL took a fraction of a ms.
+        with self.db.engine.connect() as conn:
+            return find_patients(conn, query[:200], limit)
 
     def get(self, actor: Actor, patient_id: uuid.UUID) -> PatientDetails:
         require(actor, Permission.VIEW_PATIENTS)

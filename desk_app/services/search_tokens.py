@@ -166,20 +166,12 @@ def _term_alternatives(raw: str) -> list[str]:
 
 def prefixes_of(tokens: Iterable[str]) -> set[str]:
     """The listed prefixes of a patient's tokens: the first 1 to PREFIX_LENGTH characters of
-    every token that starts with a letter (names and e-mail words; phone numbers and dates,
-    which start with digits, are searched through the tokens alone)."""
+    every token (a term of that length or shorter is one of them exactly; a longer term's
+    patients are all under its first PREFIX_LENGTH characters)."""
     found: set[str] = set()
     for token in tokens:
-        if token[:1].isalpha():
-            found.update(token[:k] for k in range(1, min(len(token), PREFIX_LENGTH) + 1))
+        found.update(token[:k] for k in range(1, min(len(token), PREFIX_LENGTH) + 1))
     return found
-
-
-def listed_prefix(term: str) -> str | None:
-    """The listed prefix whose patients include every patient `term` matches (the term itself
-    when it is PREFIX_LENGTH characters or shorter), or None if the term's tokens are not
-    listed (it does not start with a letter)."""
-    return term[:PREFIX_LENGTH] if term[:1].isalpha() else None
 
 
 def prefix_upper_bound(prefix: str) -> str:
