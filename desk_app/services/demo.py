@@ -48,6 +48,7 @@ from desk_app.services.auth import hash_password
 from desk_app.services.db import Database
 from desk_app.services.demo_credentials import DEMO_PASSWORD, DEMO_WORKSTATION
 from desk_app.services.invoicing import LineAmounts, line_amounts
+from desk_app.services.search_rows import SQLITE_PREFIXES_FROM_TOKENS
 from desk_app.services.search_tokens import (
     PatientSearchFields,
     fold,
@@ -314,6 +315,8 @@ class _Writer:
     def __init__(self) -> None:
         _check_columns()
         self.new_id = _Ids()
+        # Prefix rows left to SQL once every token is written (a bulk load on SQLite).
+        self.prefixes_later = False
         # The lists stay the same objects for the writer's life, so callers may keep appenders.
         self.rows: dict[str, list[Values]] = {name: [] for name in _COLUMNS}
 
@@ -430,8 +433,12 @@ def _writer(db: Database, *, bulk: bool = False) -> Iterator[_Writer]:
     try:
         with _sqlite_load(pooled.driver_connection, bulk=bulk) as connection:
             fast = _SqliteWriter(connection)
+            fast.prefixes_later = bulk
             yield fast
             fast.flush()
+            if bulk:
+                for statement in SQLITE_PREFIXES_FROM_TOKENS:
+                    connection.execute(statement)
     finally:
         pooled.close()
 
@@ -751,6 +758,7 @@ def _build_patients(
     add_patient = out.rows["patient"].append
     add_tokens = out.rows["patient_search_token"].extend
     add_prefixes = out.rows["patient_search_prefix"].extend
+    prefixes_later = out.prefixes_later
     add_appointment = out.rows["appointment"].append
     add_invoice = out.rows["invoice"].append
     add_line = out.rows["invoice_line"].append
@@ -783,7 +791,8 @@ def _build_patients(
         # tokens_for is a union over the fields, so the names' part is made once per name.
         own = tokens_for(PatientSearchFields("", "", "", dob, mobile, "", email))
         add_tokens((patient_id, t, key) for t in sorted(own | name_tokens))
-        add_prefixes((x, key, patient_id) for x in prefixes_of(own) | name_prefixes)
+        if not prefixes_later:
+            add_prefixes((x, key, patient_id) for x in prefixes_of(own) | name_prefixes)
         practitioner, discipline = cat.practitioners[rnd.randrange(len(cat.practitioners))]
         treatments = cat.treatments[discipline]
         visits = rnd.randrange(0, 13) if count <= 5000 else rnd.randrange(0, 6)
@@ -938,9 +947,10 @@ def add_patient_with_history(
         out.rows["patient_search_token"].extend(
             (patient_id, t, history_key) for t in sorted(history_tokens)
         )
-        out.rows["patient_search_prefix"].extend(
-            (x, history_key, patient_id) for x in sorted(prefixes_of(history_tokens))
-        )
+        if not out.prefixes_later:
+            out.rows["patient_search_prefix"].extend(
+                (x, history_key, patient_id) for x in sorted(prefixes_of(history_tokens))
+            )
         span = 365 * years
         days = sorted(rnd.randrange(1, span) for _ in range(invoices))
         for i, ago in enumerate(reversed(days)):

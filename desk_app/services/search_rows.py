@@ -3,7 +3,8 @@
 Both tables are derived from the patient row (never synchronised) and always written together,
 here, by every path that changes a patient's searchable details: adding and editing a
 patient (services.patients), rows arriving from other desks (services.sync.apply). The demo
-and the migration that created the prefix table write the same rows in bulk.
+writes the same rows in bulk (a large seed derives the prefix rows in SQL, below), and so did
+the migration that created the prefix table.
 """
 
 from __future__ import annotations
@@ -16,9 +17,21 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select
 
 from desk_app.models.patient import PatientSearchPrefix, PatientSearchToken
-from desk_app.services.search_tokens import prefixes_of
+from desk_app.services.search_tokens import PREFIX_LENGTH, prefixes_of
 
 _PART = 500  # ids per IN (...) list
+
+# Every token's prefix rows derived in SQL, for loads of many patients at once: the same rule
+# as prefixes_of (substr and length count characters, as Python's slicing does). One statement
+# per prefix length, each selected in key order so SQLite inserts it in one sweep of the
+# table's key (one sort of all lengths together took twice as long). Rows already there are
+# kept (OR IGNORE).
+SQLITE_PREFIXES_FROM_TOKENS = tuple(
+    "INSERT OR IGNORE INTO patient_search_prefix (prefix, sort_key, patient_id) "
+    f"SELECT DISTINCT substr(token, 1, {k}), sort_key, patient_id FROM patient_search_token "
+    f"WHERE length(token) >= {k} ORDER BY 1, 2, 3"
+    for k in range(1, PREFIX_LENGTH + 1)
+)
 
 
 @dataclass(frozen=True, slots=True)
