@@ -22,6 +22,7 @@ from desk_app.services.db import (
 )
 from desk_app.services.demo import create_demo_clinic
 from tests.pgcluster import PgCluster
+from tests.search_rows_check import assert_prefixes_follow_tokens, stored_prefix_rows
 
 
 def _diff(engine) -> list[object]:  # type: ignore[no-untyped-def]
@@ -72,10 +73,13 @@ def test_upgrading_a_clinic_with_history_keeps_every_row(tmp_path: Path) -> None
     create_demo_clinic(db, patients=40)
     before = _counts(db)
     assert before["allocation"] > 0
+    expected_prefixes = stored_prefix_rows(db)
     downgrade(db.engine, "0001")
     migrate(db.engine)
     assert _counts(db) == before
     assert _diff(db.engine) == []
+    assert stored_prefix_rows(db) == expected_prefixes  # rebuilt from the tokens by 0008
+    assert_prefixes_follow_tokens(db)
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()

@@ -38,7 +38,7 @@ from desk_app.models.packages import (
     PackageSale,
     PackageSaleItem,
 )
-from desk_app.models.patient import Patient, PatientSearchToken
+from desk_app.models.patient import Patient, PatientSearchPrefix, PatientSearchToken
 from desk_app.models.staff import Staff
 from desk_app.models.sync import (
     SyncChangeLog,
@@ -87,6 +87,7 @@ __all__ = [
     "PackageSale",
     "PackageSaleItem",
     "Patient",
+    "PatientSearchPrefix",
     "PatientSearchToken",
     "Payment",
     "PaymentAccount",

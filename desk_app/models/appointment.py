@@ -42,6 +42,8 @@ class Appointment(Versioned, Base):
     __table_args__ = (
         Index("ix_appointment_patient_starts", "patient_id", "starts_at"),
         Index("ix_appointment_practitioner_starts", "practitioner_id", "starts_at"),
+        # "Is this one of the practitioner's own patients?" in one probe (patient_access).
+        Index("ix_appointment_patient_practitioner", "patient_id", "practitioner_id"),
     )
 
 

@@ -14,6 +14,7 @@ from desk_app.models.base import Base, Versioned
 # SQLite (which compares text byte by byte).
 TOKEN_TYPE = String(254).with_variant(String(254, collation="C"), "postgresql")
 SORT_KEY_TYPE = String(420).with_variant(String(420, collation="C"), "postgresql")
+PREFIX_TYPE = String(16).with_variant(String(16, collation="C"), "postgresql")
 
 
 class Patient(Versioned, Base):
@@ -100,3 +101,27 @@ class PatientSearchToken(Base):
     sort_key: Mapped[str] = mapped_column(SORT_KEY_TYPE, default="")
 
     __table_args__ = (Index("ix_patient_search_token_token", "token", "sort_key", "patient_id"),)
+
+
+class PatientSearchPrefix(Base):
+    """One patient under one short prefix of their words, kept in name order per prefix.
+
+    For every search token, its first 1 to PREFIX_LENGTH characters
+    (services.search_tokens.prefixes_of), one row per patient and prefix. The primary key is
+    (prefix, sort_key, patient_id), so the patients under "s" are stored in the order the
+    search list shows them: "the first 50 patients matching both "liam" and "s"" is a merge
+    of two lists read in order, stopping at the 50th match, instead of a probe per patient.
+    Derived like the tokens (written beside them, from the same rule); never synchronised.
+    A table without rowid on SQLite: the key is the table.
+    """
+
+    __tablename__ = "patient_search_prefix"
+
+    prefix: Mapped[str] = mapped_column(PREFIX_TYPE, primary_key=True)
+    # The patient's sort_key, copied (as on the tokens).
+    sort_key: Mapped[str] = mapped_column(SORT_KEY_TYPE, primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = {"sqlite_with_rowid": False}

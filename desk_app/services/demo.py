@@ -49,7 +49,14 @@ from desk_app.services.db import Database
 from desk_app.services.demo_credentials import DEMO_PASSWORD, DEMO_WORKSTATION
 from desk_app.services.demo_packages import DEMO_PACKAGE_PATIENTS, add_demo_packages
 from desk_app.services.invoicing import LineAmounts, line_amounts
-from desk_app.services.search_tokens import PatientSearchFields, fold, sort_key, tokens_for
+from desk_app.services.search_rows import SQLITE_PREFIXES_FROM_TOKENS
+from desk_app.services.search_tokens import (
+    PatientSearchFields,
+    fold,
+    prefixes_of,
+    sort_key,
+    tokens_for,
+)
 
 FIRST = [
     "Maddy",
@@ -184,6 +191,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at", "updated_at", "version",
     ),
     "patient_search_token": ("patient_id", "token", "sort_key"),
+    "patient_search_prefix": ("prefix", "sort_key", "patient_id"),
     "appointment": (
         "id", "clinic_id", "patient_id", "practitioner_id", "treatment_type_id", "location_id",
         "starts_at", "ends_at", "status", "notes", "created_at", "updated_at", "version",
@@ -235,6 +243,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
     ),
 }  # fmt: skip
+# Tables whose primary key is the table (without rowid on SQLite); their columns above are in
+# key order, so sorting the rows sorts them by key.
+_KEY_ORDERED = frozenset({"patient_search_prefix"})
 _BATCH_ROWS = 100_000  # rows held in memory before they are written
 _BULK_PATIENTS = 20_000  # from this size on, SQLite loads in bulk mode (see _sqlite_load)
 
@@ -331,6 +342,8 @@ class _Writer:
     def __init__(self) -> None:
         _check_columns()
         self.new_id = _Ids()
+        # Prefix rows left to SQL once every token is written (a bulk load on SQLite).
+        self.prefixes_later = False
         # The lists stay the same objects for the writer's life, so callers may keep appenders.
         self.rows: dict[str, list[Values]] = {name: [] for name in _COLUMNS}
 
@@ -363,6 +376,8 @@ class _SqliteWriter(_Writer):
         self._connection = connection
 
     def _write(self, table: str, rows: list[Values]) -> None:
+        if table in _KEY_ORDERED:
+            rows.sort()  # each batch goes into the table's key in order
         left_out = _left_out(table)
         columns = (*_COLUMNS[table], *left_out)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -445,8 +460,12 @@ def _writer(db: Database, *, bulk: bool = False) -> Iterator[_Writer]:
     try:
         with _sqlite_load(pooled.driver_connection, bulk=bulk) as connection:
             fast = _SqliteWriter(connection)
+            fast.prefixes_later = bulk
             yield fast
             fast.flush()
+            if bulk:
+                for statement in SQLITE_PREFIXES_FROM_TOKENS:
+                    connection.execute(statement)
     finally:
         pooled.close()
 
@@ -684,18 +703,23 @@ def _build_clinic(out: _Writer, now: str) -> _Catalog:
 
 
 class _Names:
-    """Per-name work done once: search tokens of the name parts, sort key, e-mail spelling."""
+    """Per-name work done once: search tokens and prefixes of the name parts, sort key, e-mail
+    spelling."""
 
     def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, str], tuple[frozenset[str], str]] = {}
+        self._tokens: dict[tuple[str, str, str], tuple[frozenset[str], frozenset[str], str]] = {}
         self._ascii: dict[str, str] = {}
 
-    def tokens_and_key(self, first: str, last: str, preferred: str) -> tuple[frozenset[str], str]:
+    def tokens_and_key(
+        self, first: str, last: str, preferred: str
+    ) -> tuple[frozenset[str], frozenset[str], str]:
+        """(tokens, listed prefixes of those tokens, sort key) of a name."""
         key = (first, last, preferred)
         found = self._tokens.get(key)
         if found is None:
             fields = PatientSearchFields(first, last, preferred, None, "", "", "")
-            found = (frozenset(tokens_for(fields)), sort_key(last, first, preferred))
+            tokens = frozenset(tokens_for(fields))
+            found = (tokens, frozenset(prefixes_of(tokens)), sort_key(last, first, preferred))
             self._tokens[key] = found
         return found
 
@@ -764,6 +788,8 @@ def _build_patients(
     new_id = out.new_id
     add_patient = out.rows["patient"].append
     add_tokens = out.rows["patient_search_token"].extend
+    add_prefixes = out.rows["patient_search_prefix"].extend
+    prefixes_later = out.prefixes_later
     add_appointment = out.rows["appointment"].append
     add_invoice = out.rows["invoice"].append
     add_line = out.rows["invoice_line"].append
@@ -780,7 +806,7 @@ def _build_patients(
         dob = date(1940 + rnd.randrange(75), 1 + rnd.randrange(12), 1 + rnd.randrange(28))
         mobile = f"416-555-{(n * 37 + 1000) % 10000:04d}" if rnd.random() < 0.9 else ""
         email = f"{names.ascii(first)}.{names.ascii(last)}{n}@mail.example".lower()
-        name_tokens, key = names.tokens_and_key(first, last, preferred)
+        name_tokens, name_prefixes, key = names.tokens_and_key(first, last, preferred)
         pronouns = rnd.choice(PRONOUNS)
         consent_texts = int(bool(mobile) and rnd.random() < 0.8)
         consent_emails = int(rnd.random() < 0.9)
@@ -798,6 +824,8 @@ def _build_patients(
         # tokens_for is a union over the fields, so the names' part is made once per name.
         own = tokens_for(PatientSearchFields("", "", "", dob, mobile, "", email))
         add_tokens((patient_id, t, key) for t in sorted(own | name_tokens))
+        if not prefixes_later:
+            add_prefixes((x, key, patient_id) for x in prefixes_of(own) | name_prefixes)
         practitioner, discipline = cat.practitioners[rnd.randrange(len(cat.practitioners))]
         treatments = cat.treatments[discipline]
         visits = rnd.randrange(0, 13) if count <= 5000 else rnd.randrange(0, 6)
@@ -949,9 +977,14 @@ def add_patient_with_history(
             "",
             "harriet.longhistory@mail.example",
         )
+        history_tokens = tokens_for(fields)
         out.rows["patient_search_token"].extend(
-            (patient_id, t, history_key) for t in sorted(tokens_for(fields))
+            (patient_id, t, history_key) for t in sorted(history_tokens)
         )
+        if not out.prefixes_later:
+            out.rows["patient_search_prefix"].extend(
+                (x, history_key, patient_id) for x in sorted(prefixes_of(history_tokens))
+            )
         span = 365 * years
         days = sorted(rnd.randrange(1, span) for _ in range(invoices))
         for i, ago in enumerate(reversed(days)):

@@ -29,9 +29,11 @@ def sees_only_own_patients(actor: Actor) -> bool:
     return actor.role is Role.PRACTITIONER
 
 
-def own_patient_clause(staff_id: uuid.UUID, patient_id: Any) -> ColumnElement[bool]:
-    """True for a patient with an appointment with this practitioner (any status), as its
-    patient or as a participant of a group or class."""
+def own_patient_clause(staff_id: Any, patient_id: Any) -> ColumnElement[bool]:
+    """True for a patient with an appointment with this practitioner (`staff_id`: their id
+    or a bind parameter holding it), in any status, as its patient or as a participant of a
+    group or class. One probe of ix_appointment_patient_practitioner (and of the participant
+    index) per patient."""
     booked = exists().where(
         Appointment.patient_id == patient_id, Appointment.practitioner_id == staff_id
     )

@@ -44,6 +44,8 @@ _NON_DIGIT = re.compile(r"\D")
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
 _DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _MAX_TOKEN = 254
+# Prefixes of tokens up to this long are listed in name order (table patient_search_prefix).
+PREFIX_LENGTH = 6
 
 
 def fold(text: str) -> str:
@@ -162,6 +164,16 @@ def _term_alternatives(raw: str) -> list[str]:
     number = digits(raw)
     if number and number != folded and len(number) >= 3:
         found.append(number)
+    return found
+
+
+def prefixes_of(tokens: Iterable[str]) -> set[str]:
+    """The listed prefixes of a patient's tokens: the first 1 to PREFIX_LENGTH characters of
+    every token (a term of that length or shorter is one of them exactly; a longer term's
+    patients are all under its first PREFIX_LENGTH characters)."""
+    found: set[str] = set()
+    for token in tokens:
+        found.update(token[:k] for k in range(1, min(len(token), PREFIX_LENGTH) + 1))
     return found
 
 

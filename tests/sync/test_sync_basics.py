@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from desk_app.models import Patient, Payment, PaymentMethod
 from desk_app.models.sync import SyncOutbox
+from tests.search_rows_check import assert_prefixes_follow_tokens
 from tests.sync.convergence import assert_converged
 from tests.sync_fixtures import SyncWorld
 
@@ -68,6 +69,11 @@ def test_same_patient_edited_on_two_offline_desks(world: SyncWorld, patients) ->
     found = d3.services.patients.search(d3.actor(), "maddy@two")
     assert [p.id for p in found] == [maddy]
     assert d3.services.patients.search(d3.actor(), "maddy@three") == []
+    # ...and by the merged preferred name (its name-ordered prefix lists rebuilt too).
+    for desk in world.desks:
+        assert_prefixes_follow_tokens(desk.db)
+        assert maddy in [p.id for p in desk.services.patients.search(desk.actor(), "mads")]
+        assert maddy in [p.id for p in desk.services.patients.search(desk.actor(), "mads o")]
     assert_converged(world)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from desk_app.models import Patient, PatientSearchToken, PaymentMethod
 from desk_app.services.sync.client import BootstrapProgress
+from tests.search_rows_check import assert_prefixes_follow_tokens
 from tests.sync.convergence import assert_converged
 from tests.sync_fixtures import SyncWorld, open_desk
 
@@ -54,6 +55,7 @@ def test_an_interrupted_bootstrap_resumes_where_it_stopped(
         assert s.scalar(select(func.count()).select_from(PatientSearchToken)) > 0
     found = desk.services.patients.search(desk.actor(), "Ødeg")
     assert [p.id for p in found] == [patients[0]]
+    assert_prefixes_follow_tokens(desk.db)
     for other in world.desks:
         other.sync()
     assert_converged(world)

@@ -2,7 +2,7 @@
 receipt emailed once a link is paid.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 Written for both SQLite (batch mode) and PostgreSQL; imports nothing from desk_app.
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,8 @@ A row with changes still waiting in the outbox keeps this desk's values for the 
 changed (they are merged on central when pushed); every other field takes central's value.
 Central's delete wins over local changes. Foreign keys are checked at commit, and the pull
 fetches any parent row the cache lacks (services/sync/client.py), so rows can come in any
-order. Derived local-only rows (patient search tokens) are rebuilt for the rows that came.
+order. Derived local-only rows (patient search tokens and prefixes) are rebuilt for the rows
+that came.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from desk_app.models.patient import PatientSearchToken
 from desk_app.models.sync import SyncOutbox
+from desk_app.services.search_rows import SearchRows, replace_search_rows
 from desk_app.services.search_tokens import PatientSearchFields, tokens_for
 from desk_app.services.sync.tables import chunks, key_filter, synced_table, synced_tables
 
@@ -28,19 +29,14 @@ AfterApply = Callable[[Connection, list[dict[str, Any]]], None]
 
 
 def _patient_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    ids = [r["id"] for r in rows]
-    for part in chunks(ids):
-        conn.execute(delete(PatientSearchToken).where(PatientSearchToken.patient_id.in_(part)))
-    tokens: list[dict[str, Any]] = []
+    searchable = []
     for r in rows:
         fields = PatientSearchFields(
             legal_first_name=r["legal_first_name"], legal_last_name=r["legal_last_name"],
             preferred_name=r["preferred_name"], date_of_birth=r["date_of_birth"],
             mobile_phone=r["mobile_phone"], email=r["email"], home_phone=r["home_phone"])
-        tokens.extend({"patient_id": r["id"], "token": t, "sort_key": r["sort_key"]}
-                      for t in sorted(tokens_for(fields)))
-    if tokens:
-        conn.execute(insert(PatientSearchToken), tokens)
+        searchable.append(SearchRows(r["id"], r["sort_key"], tokens_for(fields)))
+    replace_search_rows(conn, searchable)
 
 
 AFTER_APPLY: dict[str, AfterApply] = {"patient": _patient_tokens}

@@ -30,6 +30,7 @@ LOCAL_ONLY: dict[str, str] = {
     "sync_meta": "central's epoch and pruned horizon",
     "sync_workstation": "central's record of each desk's cursor (the heartbeat; pruning)",
     "patient_search_token": "derived from the patient row; rebuilt when a patient arrives",
+    "patient_search_prefix": "derived from the patient row; rebuilt when a patient arrives",
 }
 
 #: Columns that are bookkeeping, not values people edit: never merged field by field.

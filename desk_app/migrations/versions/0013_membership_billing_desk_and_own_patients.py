@@ -1,4 +1,5 @@
-"""Which workstation bills memberships on schedule (one desk, so a period is charged once).
+"""Which workstation bills memberships on schedule (one desk, so a period is charged once);
+an index answering "is this patient one of the practitioner's own?" in one probe.
 
 Revision ID: 0013
 Revises: 0012
@@ -16,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_appointment_patient_practitioner", "appointment", ["patient_id", "practitioner_id"]
+    )
     with op.batch_alter_table("clinic") as batch:
         batch.add_column(
             sa.Column(
@@ -30,3 +34,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("clinic") as batch:
         batch.drop_column("membership_billing_workstation")
+    op.drop_index("ix_appointment_patient_practitioner", table_name="appointment")
