@@ -223,7 +223,8 @@ def raw_connection(path: Path) -> Any:
 
 
 class StatementRecorder:
-    """Records the SQL and DBAPI parameters SQLAlchemy sends while it is active."""
+    """Records the SQL and DBAPI parameters sent while it is active (through SQLAlchemy, or
+    straight to the driver by services.driver_statements)."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
@@ -240,16 +241,26 @@ class StatementRecorder:
     ) -> None:
         self.statements.append((statement, parameters))
 
+    def _record_driver(self, statement: str, parameters: Any) -> None:
+        self.statements.append((statement, parameters))
+
     def __enter__(self) -> StatementRecorder:
         from sqlalchemy import event
 
+        from desk_app.services import driver_statements
+
         event.listen(self.engine, "before_cursor_execute", self._record)
+        # Statements run straight on the driver's cursor (the search box's) are seen too.
+        driver_statements.observer = self._record_driver
         return self
 
     def __exit__(self, *_exc: object) -> None:
         from sqlalchemy import event
 
+        from desk_app.services import driver_statements
+
         event.remove(self.engine, "before_cursor_execute", self._record)
+        driver_statements.observer = None
 
 
 class AppGarbageCollection:

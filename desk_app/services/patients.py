@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -12,6 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Dialect,
     Integer,
     Select,
     String,
@@ -43,6 +43,7 @@ from desk_app.services import audit
 from desk_app.services.actor import Actor
 from desk_app.services.clock import clinic_today
 from desk_app.services.db import Database
+from desk_app.services.driver_statements import driver_connection, fetch_all
 from desk_app.services.errors import Conflict, NotFound
 from desk_app.services.patient_access import (
     own_patient_clause,
@@ -51,7 +52,7 @@ from desk_app.services.patient_access import (
 )
 from desk_app.services.patient_input import PatientInput, clean_patient_input
 from desk_app.services.permissions import Permission, require
-from desk_app.services.row_ids import Ids, raw_id
+from desk_app.services.row_ids import Ids, raw_id, uuid_of_hex
 from desk_app.services.search_rows import SearchRows, replace_search_rows
 from desk_app.services.search_tokens import (
     PREFIX_LENGTH,
@@ -230,18 +231,23 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _summaries(rows: Iterable[Any]) -> list[PatientSummary]:
+def _summaries(rows: list[Any]) -> list[PatientSummary]:
     """The summaries of rows that start with _SUMMARY_COLUMNS (by position: a Row's
-    attribute access cost more than everything else done per row)."""
-    ids = Ids()
+    attribute access cost more than everything else done per row). Each patient is listed
+    once, so ids are made straight from SQLite's 32 hex digits (PostgreSQL's driver already
+    returns uuid.UUID)."""
+    if not rows:
+        return []
+    make_id: Any = uuid_of_hex if isinstance(rows[0][0], str) else Ids()
+    summary = PatientSummary  # positional: keyword arguments cost a third more per row
     return [
-        PatientSummary(
-            id=ids(row[0]),
-            display_name=display_name_of(row[1], row[2], row[3]),
-            legal_name=legal_name_of(row[1], row[2]),
-            date_of_birth=_date_of(row[4]),
-            mobile_phone=row[5],
-            email=row[6],
+        summary(
+            make_id(row[0]),
+            display_name_of(row[1], row[2], row[3]),
+            legal_name_of(row[1], row[2]),
+            _date_of(row[4]),
+            row[5],
+            row[6],
         )
         for row in rows
     ]
@@ -412,12 +418,25 @@ def find_patients(
     each way and compares it with the rule worked out in Python. Statements are built once per
     shape (terms and their alternatives), with the values bound at execution.
     """
+    conn, dialect = driver_connection(s)
+    return search_on(conn, dialect, query, limit, practitioner_id)
+
+
+def search_on(
+    conn: Any,
+    dialect: Dialect,
+    query: str,
+    limit: int = SEARCH_LIMIT,
+    practitioner_id: uuid.UUID | None = None,
+) -> list[PatientSummary]:
+    """find_patients on the driver's own connection `conn` (services.driver_statements)."""
     terms = query_terms(query)
     if not terms or limit <= 0:
         return []
-    # Core, not the ORM: these are plain column selects, and the ORM's execution path cost
-    # a millisecond or more per statement (a keystroke sends two or three).
-    conn = s.connection() if isinstance(s, Session) else s
+
+    def run(statement: Rows, bound: dict[str, Any]) -> list[Any]:
+        return fetch_all(conn, dialect, statement, bound)
+
     shape = tuple(len(alternatives) for alternatives in terms)
     values: dict[str, Any] = {"search_limit": limit, "practitioner_id": practitioner_id}
     own = practitioner_id is not None
@@ -432,7 +451,7 @@ def find_patients(
             for j, alt in enumerate(alternatives):
                 values[f"prefix_{i}_{j}"] = alt[:PREFIX_LENGTH]
         if len(terms) == 1 and not any(longer[0]):
-            return _prefix_lists(conn, longer, values, own)
+            return _summaries(run(_prefix_lists_statement(longer, own), values))
         wanted = [
             (PROBED_TERM_TOKENS_PER_RESULT if any(probed) else PREFIX_LIST_TOKENS_PER_RESULT)
             * limit
@@ -440,20 +459,18 @@ def find_patients(
         ]
         # "At least n tokens": the n-th token exists (n of 0 or 1: the term matches at all).
         skips = {f"skip_{i}": max(n - 1, 0) for i, n in enumerate(wanted)}
-        if all(conn.execute(_at_least_statement(shape), {**values, **skips}).one()):
-            return _prefix_lists(conn, longer, values, own)
-    counts = list(conn.execute(_count_statement(shape, COMMON_TERM_TOKENS), values).one())
+        if all(run(_at_least_statement(shape), {**values, **skips})[0]):
+            return _summaries(run(_prefix_lists_statement(longer, own), values))
+    counts = list(run(_count_statement(shape, COMMON_TERM_TOKENS), values)[0])
     if min(counts) >= COMMON_TERM_TOKENS:
-        return _summaries(conn.execute(_walk_statement(shape, own), values).all())
+        return _summaries(run(_walk_statement(shape, own), values))
     rarest = counts.index(min(counts))
     first_rows = FIRST_ROWS_PER_RESULT * limit
     if first_rows > 0:
-        rows = conn.execute(
-            _first_rows_statement(shape, rarest, own), {**values, "first_rows": first_rows}
-        ).all()
+        rows = run(_first_rows_statement(shape, rarest, own), {**values, "first_rows": first_rows})
         # Rows come in name order and a patient's rows are adjacent: `limit` patients among
         # the first rows are the first `limit` overall, and a short list was read whole.
-        if len(rows) == limit or (rows and rows[0].rows_read < first_rows):
+        if len(rows) == limit or (rows and rows[0][-1] < first_rows):  # [-1]: rows_read
             return _summaries(rows)
     others = [i for i in range(len(terms)) if i != rarest]
     near = tuple(
@@ -462,14 +479,8 @@ def find_patients(
         if counts[i] < COMMON_TERM_TOKENS and counts[i] <= NEAR_TERM_FACTOR * counts[rarest]
     )
     far = tuple(i for i in others if i not in near)
-    whole = conn.execute(_whole_list_statement(shape, rarest, near, far, own), values).all()
+    whole = run(_whole_list_statement(shape, rarest, near, far, own), values)
     return _summaries(whole)
-
-
-def _prefix_lists(
-    conn: Any, longer: tuple[tuple[bool, ...], ...], values: dict[str, Any], own: bool
-) -> list[PatientSummary]:
-    return _summaries(conn.execute(_prefix_lists_statement(longer, own), values).all())
 
 
 class PatientService:
@@ -478,11 +489,15 @@ class PatientService:
 
     def search(self, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[PatientSummary]:
         require(actor, Permission.VIEW_PATIENTS)
-        # A Core connection, not a Session: search reads columns only, and a Session's set-up
-        # and rollback were a sixth of a keystroke's time once the SQL took a fraction of a ms.
-        with self.db.engine.connect() as conn:
-            own_of = actor.staff_id if sees_only_own_patients(actor) else None
-            return find_patients(conn, query[:200], limit, own_of)
+        # The driver's connection from the pool, not a Session or Connection: search reads
+        # columns only, and their set-up and rollback were a third of a keystroke's time
+        # once the SQL took a fraction of a millisecond.
+        own_of = actor.staff_id if sees_only_own_patients(actor) else None
+        conn = self.db.engine.raw_connection()
+        try:
+            return search_on(conn, self.db.engine.dialect, query[:200], limit, own_of)
+        finally:
+            conn.close()
 
     def get(self, actor: Actor, patient_id: uuid.UUID) -> PatientDetails:
         require(actor, Permission.VIEW_PATIENTS)

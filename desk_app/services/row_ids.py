@@ -22,6 +22,21 @@ def raw_id(column: Any, name: str | None = None) -> ColumnElement[Any]:
     return type_coerce(column, NullType()).label(name or column.key)
 
 
+_new = object.__new__
+_set = object.__setattr__
+_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def uuid_of_hex(raw: str) -> uuid.UUID:
+    """uuid.UUID of 32 hex digits as stored, without UUID.__init__'s argument checks (the
+    same two attributes set the way UUID's own pickling sets them): a third of the time of
+    uuid.UUID(int=...), which was half that of parsing the text. ValueError if not hex."""
+    made: uuid.UUID = _new(uuid.UUID)
+    _set(made, "int", int(raw, 16))
+    _set(made, "is_safe", _UNKNOWN)
+    return made
+
+
 class Ids:
     """Turns raw ids into uuid.UUID, one object per distinct id."""
 
@@ -34,7 +49,7 @@ class Ids:
             if isinstance(raw, uuid.UUID):
                 made = raw
             elif isinstance(raw, str) and len(raw) == 32:  # as Uuid stores it on SQLite
-                made = uuid.UUID(int=int(raw, 16))  # half the time of parsing the text
+                made = uuid_of_hex(raw)
             else:
                 made = uuid.UUID(str(raw))
             self._made[raw] = made
