@@ -152,11 +152,11 @@ def _index_name(sql: str) -> str:
 
 
 def insert_search_tokens(local: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
-    """The patients' search tokens, built from their stored rows (services/search_tokens.py),
-    replacing any they had."""
+    """The patients' search tokens and name-ordered prefix rows (services/search_rows.py),
+    built from their stored rows, replacing any they had (a page copied again on resume)."""
     from datetime import date
 
-    from desk_app.services.search_tokens import PatientSearchFields, tokens_for
+    from desk_app.services.search_tokens import PatientSearchFields, prefixes_of, tokens_for
 
     at = {c.name: i for i, c in enumerate(table.columns)}
     first, last, preferred = at["legal_first_name"], at["legal_last_name"], at["preferred_name"]
@@ -164,18 +164,38 @@ def insert_search_tokens(local: Connection, table: Table, rows: list[tuple[Any, 
                                  at["email"])
     pk, sort = at["id"], at["sort_key"]
     tokens: list[tuple[str, str, str]] = []
+    prefixes: list[tuple[str, str, str]] = []
     for r in rows:
         fields = PatientSearchFields(
             legal_first_name=r[first], legal_last_name=r[last], preferred_name=r[preferred],
             date_of_birth=date.fromisoformat(r[born]) if r[born] else None,
             mobile_phone=r[mobile], home_phone=r[home], email=r[email])
-        tokens.extend((r[pk], token, r[sort]) for token in tokens_for(fields))
+        own = tokens_for(fields)
+        tokens.extend((r[pk], token, r[sort]) for token in own)
+        prefixes.extend((x, r[sort], r[pk]) for x in prefixes_of(own))
+    prefixes.sort()  # in the prefix table's key order: one sweep of its index
     cursor = local.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        ids = [r[pk] for r in rows]
+        old: dict[tuple[str, str], set[str]] = {}
+        for start in range(0, len(ids), 500):  # a first copy has none: one quick look
+            part = ids[start:start + 500]
+            for patient_id, token, key in cursor.execute(
+                "SELECT patient_id, token, sort_key FROM patient_search_token "
+                f"WHERE patient_id IN ({','.join('?' * len(part))})", part
+            ).fetchall():
+                old.setdefault((patient_id, key), set()).add(token)
+        if old:  # their prefix rows, found from their old tokens (which carry the old key)
+            cursor.executemany(
+                "DELETE FROM patient_search_prefix "
+                "WHERE prefix = ? AND sort_key = ? AND patient_id = ?",
+                [(x, key, pid) for (pid, key), had in old.items() for x in prefixes_of(had)])
         cursor.executemany("DELETE FROM patient_search_token WHERE patient_id = ?",
-                           [(r[pk],) for r in rows])
+                           [(i,) for i in ids])
         cursor.executemany("INSERT INTO patient_search_token (patient_id, token, sort_key) "
                            "VALUES (?, ?, ?)", tokens)
+        cursor.executemany("INSERT OR IGNORE INTO patient_search_prefix "
+                           "(prefix, sort_key, patient_id) VALUES (?, ?, ?)", prefixes)
     finally:
         cursor.close()
 
