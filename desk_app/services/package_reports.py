@@ -234,13 +234,18 @@ def _usage_rows(rows: Sequence[Sequence[Any]], names: dict[object, str],
     plain tuples (same patient, then package, then id)."""
     make = tuple.__new__  # a NamedTuple's own __new__ is a Python call per row
     days: dict[object, date | None] = {None: None}
-    by_patient: dict[object, list[UsageRow]] = defaultdict(list)
+    by_patient: dict[object, list[UsageRow]] = {}
+    # Looked up once, not per row (100,000 rows in a year's report).
+    day_of, group_of, unseen, usage_row = days.get, by_patient.get, _UNSEEN, UsageRow
     for sale_id, patient_id, plan_id, package, total, expires, n, used in rows:
-        day = days.get(expires, _UNSEEN)
-        if day is _UNSEEN:
+        day = day_of(expires, unseen)
+        if day is unseen:
             day = days[expires] = (expires if isinstance(expires, date)
                                    else date.fromisoformat(str(expires)[:10]))
-        by_patient[patient_id].append(make(UsageRow, (
+        group = group_of(patient_id)
+        if group is None:
+            group = by_patient[patient_id] = []
+        group.append(make(usage_row, (
             names[patient_id], package, sale_id, kinds[plan_id], int(n), int(used), total,
             day)))
     same_name: dict[str, list[object]] = defaultdict(list)
