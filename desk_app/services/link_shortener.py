@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from desk_app.services.errors import ServiceError, ValidationError
+from desk_app.services.http_retry import json_of, post_until_answered
 from desk_app.services.secret_store import (
     SHORTENER_SERVICE,
     SecretStore,
@@ -34,7 +35,6 @@ from desk_app.services.secret_store import (
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
-MAX_RETRY_WAIT_SECONDS = 30.0
 #: The back-half of a Bitly link ("https://bit.ly/3AbCdEf") is 7 characters. The preview
 #: shows a stand-in of this length; the text is checked again with the real link at Send.
 SHORT_CODE_LENGTH = 7
@@ -108,47 +108,19 @@ class LinkShortener:
         body = {"long_url": long_url, "domain": settings.domain}
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                    "Accept": "application/json"}
-        for attempt in range(1, settings.max_attempts + 1):
-            try:
-                answer = requests.post(url, json=body, headers=headers,
-                                       timeout=settings.timeout_seconds)
-            except requests.RequestException as exc:
-                log.warning("link not shortened: %s", type(exc).__name__)
-                raise ShortenerError(
-                    "Not sent: the link shortener could not be reached "
-                    f"({type(exc).__name__}). Check the network and try again.") from None
-            if answer.status_code < 300:
-                link = str(_json(answer).get("link") or "")
-                if not link.startswith(("https://", "http://")):
-                    raise ShortenerError("Not sent: the link shortener answered without a "
-                                         "short link.")
-                return link
-            retryable = answer.status_code == 429 or answer.status_code >= 500
-            if not retryable or attempt == settings.max_attempts:
-                raise ShortenerError(_refusal(answer.status_code, _json(answer), retryable))
-            wait = _retry_after(answer.headers.get("Retry-After"))
-            if wait is None:
-                wait = settings.backoff_seconds * 2 ** (attempt - 1)
-            log.info("link shortener answered %s; retrying in %.1f s", answer.status_code, wait)
-            self._sleep(min(wait, MAX_RETRY_WAIT_SECONDS))
-        raise AssertionError("unreachable")
-
-
-def _json(answer: Any) -> dict[str, Any]:
-    try:
-        data = answer.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+        answer = post_until_answered(
+            lambda: requests.post(url, json=body, headers=headers,
+                                  timeout=settings.timeout_seconds),
+            max_attempts=settings.max_attempts, backoff_seconds=settings.backoff_seconds,
+            sleep=self._sleep, provider="link shortener",
+            unreachable=lambda why: ShortenerError(
+                f"Not sent: the link shortener could not be reached ({why}). Check the "
+                "network and try again."),
+            refused=lambda status, data, busy: ShortenerError(_refusal(status, data, busy)))
+        link = str(json_of(answer).get("link") or "")
+        if not link.startswith(("https://", "http://")):
+            raise ShortenerError("Not sent: the link shortener answered without a short link.")
+        return link
 
 
 def _refusal(status: int, data: dict[str, Any], retryable: bool) -> str:

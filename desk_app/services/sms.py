@@ -27,6 +27,7 @@ from typing import Any
 
 from desk_app.services.clock import Clock, SystemClock
 from desk_app.services.errors import ServiceError
+from desk_app.services.http_retry import json_of, post_until_answered
 from desk_app.services.mail import default_outbox
 from desk_app.services.secret_store import SMS_SERVICE, SecretStore, SecretStoreUnavailable
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
-MAX_RETRY_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,27 +99,16 @@ class SmsSender:
         url = (f"{settings.base_url.rstrip('/')}/2010-04-01/Accounts/"
                f"{settings.account_sid}/Messages.json")
         form = {"To": to, "From": settings.from_number, "Body": body}
-        for attempt in range(1, settings.max_attempts + 1):
-            try:
-                answer = requests.post(url, data=form, auth=(settings.account_sid, token),
-                                       timeout=settings.timeout_seconds)
-            except requests.RequestException as exc:
-                log.warning("text not sent: %s", type(exc).__name__)
-                raise SmsError(
-                    "Not sent: the text-message provider could not be reached "
-                    f"({type(exc).__name__}). Check the network and try again."
-                ) from None
-            if answer.status_code < 300:
-                return SmsDelivery(sent=True, provider_id=str(_json(answer).get("sid") or ""))
-            retryable = answer.status_code == 429 or answer.status_code >= 500
-            if not retryable or attempt == settings.max_attempts:
-                raise SmsError(_refusal(answer.status_code, _json(answer), retryable))
-            wait = _retry_after(answer.headers.get("Retry-After"))
-            if wait is None:
-                wait = settings.backoff_seconds * 2 ** (attempt - 1)
-            log.info("text provider answered %s; retrying in %.1f s", answer.status_code, wait)
-            self._sleep(min(wait, MAX_RETRY_WAIT_SECONDS))
-        raise AssertionError("unreachable")
+        answer = post_until_answered(
+            lambda: requests.post(url, data=form, auth=(settings.account_sid, token),
+                                  timeout=settings.timeout_seconds),
+            max_attempts=settings.max_attempts, backoff_seconds=settings.backoff_seconds,
+            sleep=self._sleep, provider="text-message provider",
+            unreachable=lambda why: SmsError(
+                "Not sent: the text-message provider could not be reached "
+                f"({why}). Check the network and try again."),
+            refused=lambda status, data, busy: SmsError(_refusal(status, data, busy)))
+        return SmsDelivery(sent=True, provider_id=str(json_of(answer).get("sid") or ""))
 
     def _write_outbox(self, to: str, body: str) -> Path:
         message = EmailMessage()
@@ -135,23 +124,6 @@ class SmsSender:
         path.write_bytes(bytes(message))
         log.info("no text provider configured: message saved to the outbox")
         return path
-
-
-def _json(answer: Any) -> dict[str, Any]:
-    try:
-        data = answer.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def _refusal(status: int, data: dict[str, Any], retryable: bool) -> str:
