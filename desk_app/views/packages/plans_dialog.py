@@ -100,7 +100,7 @@ class PlansDialog(FormDialog):
         self.ctx = ctx
         self.setWindowTitle("Packages & Memberships — Front Desk")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(1060, 460)
+        self.resize(1180, 460)  # eligible items with their limits fit on one line
         self.options: BookingOptions | None = None
         self.billing_workstation = ""
         self.open_dialog: ActionDialog | None = None
