@@ -19,6 +19,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -69,13 +70,37 @@ class SmsApi:
         self.statuses.extend(statuses)
 
 
+class _JsonApiHandler(BaseHTTPRequestHandler):
+    """A quiet request handler that answers with a JSON object."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """`server` answering on its own thread; yields its base URL."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _sms_server(api: SmsApi) -> ThreadingHTTPServer:
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(_JsonApiHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             form = {k: v[0] for k, v in parse_qs(raw).items()}
@@ -92,12 +117,7 @@ def _sms_server(api: SmsApi) -> ThreadingHTTPServer:
                 body = {"code": 21211 if status == 400 else 20500, "status": status,
                         "message": "The 'To' number is not a valid phone number."
                         if status == 400 else "Service unavailable"}
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, body)
 
     return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
@@ -130,10 +150,7 @@ class ShortenerApi:
 def _shortener_server(api: ShortenerApi) -> ThreadingHTTPServer:
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(_JsonApiHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             try:
@@ -157,12 +174,7 @@ def _shortener_server(api: ShortenerApi) -> ThreadingHTTPServer:
                 answer = {"message": "INVALID_ARG_DOMAIN" if status == 400 else "UNAVAILABLE",
                           "resource": "bitlinks", "description": "The value provided is "
                           "invalid." if status == 400 else "Try again later."}
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, answer)
 
     return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
@@ -170,29 +182,15 @@ def _shortener_server(api: ShortenerApi) -> ThreadingHTTPServer:
 @pytest.fixture
 def shortener_api() -> Iterator[ShortenerApi]:
     api = ShortenerApi()
-    server = _shortener_server(api)
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(_shortener_server(api)) as api.url:
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
 def sms_api() -> Iterator[SmsApi]:
     api = SmsApi()
-    server = _sms_server(api)
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(_sms_server(api)) as api.url:
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
