@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desk_app.config import CENTRAL_SSLMODES, CentralConfig, Config, ConfigError, load_config
 from desk_app.services.errors import ExternalServiceError, ValidationError
@@ -14,7 +14,14 @@ from desk_app.services.sync.service import (
     check_connection,
     save_central_settings,
 )
-from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
+from desk_app.views.forms import (
+    DialogHeader,
+    FieldForm,
+    FormDialog,
+    cancel_and_save,
+    form_error_label,
+    push_button,
+)
 from desk_app.views.view_context import ViewContext
 
 SSLMODE_LABELS = {
@@ -79,16 +86,8 @@ class CentralSettingsDialog(FormDialog):
 
         self.test_button = push_button("Test connection")
         self.test_button.clicked.connect(self.test)
-        self.cancel_button = push_button("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = push_button("Save", primary=True)
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.submit)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.test_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.cancel_button, self.save_button = cancel_and_save(
+            self, self.submit, leading=self.test_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 22, 24, 20)

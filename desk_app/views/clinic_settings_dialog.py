@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -19,7 +18,13 @@ from PySide6.QtWidgets import (
 from desk_app.services.clinic_settings import ClinicInfo
 from desk_app.views.a11y import name
 from desk_app.views.clinic_logo import LogoField
-from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
+from desk_app.views.forms import (
+    DialogHeader,
+    FieldForm,
+    FormDialog,
+    cancel_and_save,
+    form_error_label,
+)
 from desk_app.views.view_context import ViewContext
 
 PRONOUNS_LABEL = "Client Pronouns"
@@ -101,15 +106,8 @@ class ClinicSettingsDialog(FormDialog):
         )
         self.error = form_error_label()
 
-        self.cancel_button = push_button("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = push_button("Save", primary=True)
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.submit)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.cancel_button, self.save_button = cancel_and_save(
+            self, self.submit)
 
         self.body = QWidget()
         body_layout = QVBoxLayout(self.body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -173,6 +175,27 @@ def push_button(text: str, *, primary: bool = False) -> QPushButton:
     if primary:
         button.setProperty("primary", True)
     return button
+
+
+def cancel_and_save(
+    dialog: QDialog, submit: Callable[[], None], save_label: str = "Save",
+    *, leading: QWidget | None = None,
+) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """A form's bottom row: `leading` (a Test button, a busy bar) on the left, then Cancel
+    (rejects the dialog) and the default, primary `save_label` button (calls `submit`) on the
+    right. Returns the row, Cancel and the save button."""
+    cancel = push_button("Cancel")
+    cancel.clicked.connect(dialog.reject)
+    save = push_button(save_label, primary=True)
+    save.setDefault(True)
+    save.clicked.connect(submit)
+    row = QHBoxLayout()
+    if leading is not None:
+        row.addWidget(leading)
+    row.addStretch(1)
+    row.addWidget(cancel)
+    row.addWidget(save)
+    return row, cancel, save
 
 
 class FormDialog(QDialog):

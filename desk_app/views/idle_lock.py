@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from desk_app.services.actor import Actor
-from desk_app.services.errors import ServiceError
 from desk_app.views.a11y import name
 from desk_app.views.forms import form_error_label, push_button
+from desk_app.views.sign_in import show_password_refusal
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.theme import app_icon
 
@@ -174,13 +174,7 @@ class LockScreen(QFrame):
 
     def _failed(self, error: BaseException) -> None:
         self.unlock_button.setEnabled(True)
-        if not isinstance(error, ServiceError):
-            self._tasks.default_failure(error)
-            return
-        self.error.setText(error.message)
-        self.error.show()
-        self.password.selectAll()
-        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        show_password_refusal(error, self.error, self.password, self._tasks)
 
     @property
     def error_text(self) -> str:

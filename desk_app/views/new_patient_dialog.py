@@ -6,12 +6,18 @@ import re
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from desk_app.services.patient_input import PatientInput
 from desk_app.services.patients import PatientDetails
 from desk_app.views.a11y import name
-from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
+from desk_app.views.forms import (
+    DialogHeader,
+    FieldForm,
+    FormDialog,
+    cancel_and_save,
+    form_error_label,
+)
 from desk_app.views.view_context import ViewContext
 
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -74,15 +80,8 @@ class NewPatientDialog(FormDialog):
         add("Email:", self.email, "email")
         self.error = form_error_label()
 
-        self.cancel_button = push_button("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = push_button("Add patient", primary=True)
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.submit)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.cancel_button, self.save_button = cancel_and_save(
+            self, self.submit, "Add patient")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 22, 24, 20)

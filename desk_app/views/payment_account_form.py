@@ -14,7 +14,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -27,7 +26,13 @@ from desk_app.services.appointments import BookingOptions
 from desk_app.services.payment_accounts import PaymentAccountInput, PaymentAccountRow
 from desk_app.services.stripe_gateway import account_mode_of_key
 from desk_app.views.a11y import name
-from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
+from desk_app.views.forms import (
+    DialogHeader,
+    FieldForm,
+    FormDialog,
+    cancel_and_save,
+    form_error_label,
+)
 from desk_app.views.view_context import ViewContext
 
 WHOLE_CLINIC = "The whole clinic"
@@ -108,16 +113,8 @@ class PaymentAccountForm(FormDialog):
         self.busy.setAccessibleName("Checking the key with Stripe")
         self.busy.hide()
 
-        self.cancel_button = push_button("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = push_button("Save", primary=True)
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.submit)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.busy)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.cancel_button, self.save_button = cancel_and_save(
+            self, self.submit, leading=self.busy)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 22, 24, 20)

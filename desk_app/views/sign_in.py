@@ -151,14 +151,22 @@ class SignInDialog(FormDialog):
 
     def _failed(self, error: BaseException) -> None:
         self._set_busy(False)
-        if not isinstance(error, ServiceError):
-            self._tasks.default_failure(error)
-            return
-        self.error.setText(error.message)
-        self.error.show()
-        self.password.selectAll()
-        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        show_password_refusal(error, self.error, self.password, self._tasks)
 
     @property
     def error_text(self) -> str:
         return "" if self.error.isHidden() else self.error.text()
+
+
+def show_password_refusal(
+    error: BaseException, label: QLabel, password: QLineEdit, tasks: TaskRunner
+) -> None:
+    """A refused password (wrong, locked out) under the field, the password selected to type
+    again; anything unexpected goes to the usual error report."""
+    if not isinstance(error, ServiceError):
+        tasks.default_failure(error)
+        return
+    label.setText(error.message)
+    label.show()
+    password.selectAll()
+    password.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -8,7 +8,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -18,7 +17,13 @@ from PySide6.QtWidgets import (
 from desk_app.models.enums import Role
 from desk_app.services.staff_admin import StaffInput, StaffRow
 from desk_app.views.a11y import name
-from desk_app.views.forms import DialogHeader, FieldForm, FormDialog, form_error_label, push_button
+from desk_app.views.forms import (
+    DialogHeader,
+    FieldForm,
+    FormDialog,
+    cancel_and_save,
+    form_error_label,
+)
 from desk_app.views.view_context import ViewContext
 
 BILLING_LABEL = "Billing permission"
@@ -83,15 +88,8 @@ class StaffForm(FormDialog):
                           hint="At least 8 characters. Tell it to them; they can't see it here.")
         self.error = form_error_label()
 
-        self.cancel_button = push_button("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = push_button("Add staff member" if adding else "Save", primary=True)
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.submit)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.cancel_button, self.save_button = cancel_and_save(
+            self, self.submit, "Add staff member" if adding else "Save")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 22, 24, 20)
