@@ -11,11 +11,11 @@ from pathlib import Path
 
 from desk_app import paths
 from desk_app.config import Config, SmsConfig, SmtpConfig, load_config
-from desk_app.services.billing_notices import DEFAULT_SUCCESS_URL
+from desk_app.services.clinic_settings import existing_clinic_id
 from desk_app.services.clock import Clock, SystemClock
 from desk_app.services.db import Database
-from desk_app.services.demo import create_demo_clinic, existing_clinic_id
 from desk_app.services.demo_credentials import DEMO_WORKSTATION
+from desk_app.services.link_payments import DEFAULT_SUCCESS_URL
 from desk_app.services.mail import Mailer, SmtpSecurity, SmtpSettings
 from desk_app.services.registry import Services
 from desk_app.services.secret_store import KeyringSecretStore, SecretStoreUnavailable
@@ -128,6 +128,8 @@ def open_context(
     )
     ctx = AppContext(config=config, services=services, clock=clock, demo=demo)
     if demo and not ctx.has_clinic():
+        from desk_app.services.demo import create_demo_clinic
+
         log.info("creating the demo clinic")
         create_demo_clinic(db)
     return ctx

@@ -22,9 +22,9 @@ from desk_app.services.db import Database
 from desk_app.services.errors import PermissionDenied
 from desk_app.services.patients import find_patients
 from desk_app.services.permissions import Permission, permissions_of
-from desk_app.services.registry import Services
 from desk_app.services.staff_admin import StaffInput
 from tests.builders import Clinic, small_clinic
+from tests.service_catalogue import service_classes
 
 OKOYE = "dokoye"  # Daniel Okoye, RMT: Practitioner without the Billing permission
 GAUTHIER = "mgauthier"  # Mireille Gauthier, DC: Practitioner with the Billing permission
@@ -225,9 +225,7 @@ SCOPE_CALLS = re.compile(r"require_patient(_of)?\(|require_own_day\(|self\._char
 def _practitioner_actions() -> dict[str, str]:
     allowed = permissions_of(Role.PRACTITIONER, True)
     found = {}
-    for name, kind in typing.get_type_hints(Services).items():
-        if name == "db":
-            continue
+    for name, kind in service_classes().items():
         for method, function in inspect.getmembers(kind, inspect.isfunction):
             if method.startswith("_") or not function.__qualname__.startswith(kind.__name__):
                 continue

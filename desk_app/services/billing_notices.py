@@ -51,6 +51,7 @@ from desk_app.services.errors import (
     ValidationError,
 )
 from desk_app.services.ledger import invoice_applied, patient_balance
+from desk_app.services.link_payments import DEFAULT_SUCCESS_URL
 from desk_app.services.link_shortener import (
     LinkShortener,
     ShortenerError,
@@ -86,8 +87,6 @@ log = logging.getLogger(__name__)
 
 MIN_EXPIRY_MINUTES = 30
 MAX_EXPIRY_MINUTES = 24 * 60
-#: Where the patient lands after paying, until the clinic sets its own page in config.toml.
-DEFAULT_SUCCESS_URL = "https://checkout.stripe.com/"
 #: The smallest top-up or partial payment a patient may choose ($1.00).
 MIN_CHOSEN_CENTS = 100
 #: In a preview the link is not made yet; this stands in for it (as long as the links the

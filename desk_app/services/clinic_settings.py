@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -149,3 +150,9 @@ class ClinicSettingsService:
                 ),
                 details={"bytes": len(data) if data is not None else 0},
             )
+
+
+def existing_clinic_id(db: Database) -> uuid.UUID | None:
+    """The clinic of this database, if one has been created (first run: None)."""
+    with db.reading() as s:
+        return s.scalar(select(Clinic.id).limit(1))

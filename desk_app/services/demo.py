@@ -547,11 +547,6 @@ def create_demo_clinic(
     return uuid.UUID(hex=catalog.clinic_id)
 
 
-def existing_clinic_id(db: Database) -> uuid.UUID | None:
-    with db.reading() as s:
-        return s.scalar(select(Clinic.id).limit(1))
-
-
 def _build_clinic(out: _Writer, now: str) -> _Catalog:
     clinic_id = out.add(
         "clinic",

@@ -60,6 +60,9 @@ from desk_app.services.stripe_gateway import (
 
 log = logging.getLogger(__name__)
 
+#: Where the patient lands after paying, until the clinic sets its own page in config.toml.
+DEFAULT_SUCCESS_URL = "https://checkout.stripe.com/"
+
 NOTE = "Collected by patient via link"
 
 

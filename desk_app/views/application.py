@@ -77,7 +77,8 @@ def run_gui(demo: bool, screenshot: Path | None = None) -> int:
         tasks.default_failure = lambda error: _fail_headless(launcher, error)
 
     launcher.finished.connect(app.exit)
-    launcher.main_shown.connect(collector.freeze_survivors)
+    # After the first paint and the loading behind it: a full collection takes ~60 ms.
+    launcher.settled.connect(collector.freeze_survivors)
     QTimer.singleShot(0, launcher.start)
     try:
         code = app.exec()

@@ -61,7 +61,7 @@ LEFT_PANE_WIDTH = 400
 
 def default_profile_factory(ctx: ViewContext, patient_id: uuid.UUID) -> QWidget:
     # Imported here: the profile package is large and only needed once a patient is opened.
-    from desk_app.views.profile import ProfileView
+    from desk_app.views.profile.profile_view import ProfileView
 
     return ProfileView(ctx, patient_id)
 

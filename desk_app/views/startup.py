@@ -60,10 +60,17 @@ def open_workstation(demo: bool, config: Config | None = None) -> Opened:
     context = open_context(demo=use_demo, config=config)
     opened = Opened(context, context.has_clinic())
     # Importing defines classes only (no widget is made here): safe off the UI thread.
-    import desk_app.views.main_window
-    import desk_app.views.profile.profile_view  # noqa: F401
+    import desk_app.views.main_window  # noqa: F401
 
     return opened
+
+
+def load_the_rest(services: Services) -> None:
+    """Runs on the database thread once the main window shows: the services and the
+    profile's code the window did not need to open, so opening the first patient, report
+    or settings window does not wait for them to load (docs/PERFORMANCE.md, "Cold start")."""
+    services.warm_up()
+    import desk_app.views.profile.profile_view  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -123,8 +130,9 @@ class Launcher(QObject):
     """Walks through start-up; emits `finished(exit_code)` when the app should quit."""
 
     finished = Signal(int)
-    #: The main window is on screen: start-up's long-lived objects all exist now.
-    main_shown = Signal()
+    #: The main window is on screen and the code it did not need has been loaded
+    #: (`load_the_rest`): start-up's long-lived objects all exist now.
+    settled = Signal()
 
     def __init__(
         self,
@@ -343,8 +351,14 @@ class Launcher(QObject):
         window.closed.connect(lambda: self.finish(0))
         self.window = window
         window.show()
-        self.main_shown.emit()
         reconcile_at_startup(ctx, window)
+        services = context.services
+
+        def failed(error: BaseException) -> None:
+            log.error("loading the rest of the app's code failed", exc_info=error)
+            self.settled.emit()
+
+        self.tasks.db(lambda: load_the_rest(services), lambda _none: self.settled.emit(), failed)
         if self._screenshot is not None:
             taker = ScreenshotTaker(window, self._screenshot)
             taker.done.connect(self.finish)

@@ -21,7 +21,7 @@ from desk_app.services.actor import Actor
 from desk_app.services.invoicing import InvoiceCreated, LineSpec
 from desk_app.services.ledger import BillingSummary, InvoiceRow
 from desk_app.services.registry import Services
-from desk_app.views.profile import ProfileView
+from desk_app.views.profile.profile_view import ProfileView
 from desk_app.views.profile.table_model import ROW_ROLE
 from desk_app.views.view_context import ViewContext
 from tests.gui.conftest import wait_idle

@@ -16,8 +16,8 @@ from desk_app.services.actor import Actor
 from desk_app.services.appointments import AppointmentRow
 from desk_app.services.registry import Services
 from desk_app.views.a11y import unnamed_controls
-from desk_app.views.profile import ProfileView
 from desk_app.views.profile.book_appointment_dialog import BookAppointmentDialog
+from desk_app.views.profile.profile_view import ProfileView
 from desk_app.views.view_context import ViewContext
 from tests.gui.conftest import wait_idle
 from tests.gui.helpers_profile import (

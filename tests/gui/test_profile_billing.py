@@ -16,12 +16,12 @@ from desk_app.services.actor import Actor
 from desk_app.services.ledger import InvoiceRow
 from desk_app.services.registry import Services
 from desk_app.views.a11y import unnamed_controls
-from desk_app.views.profile import ProfileView
 from desk_app.views.profile.apply_dialog import ApplyCreditDialog, ApplyPaymentDialog
 from desk_app.views.profile.billing_models import InvoicesModel
 from desk_app.views.profile.confirm_dialog import ConfirmDialog
 from desk_app.views.profile.header import WARM
 from desk_app.views.profile.invoice_items_dialog import InvoiceItemsDialog
+from desk_app.views.profile.profile_view import ProfileView
 from desk_app.views.profile.record_payment_dialog import RecordPaymentDialog
 from desk_app.views.profile.table_model import MUTED_COLOUR, OWING_COLOUR
 from desk_app.views.profile.tax_rate import TaxRateError, parse_tax_percent

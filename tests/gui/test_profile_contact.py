@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from desk_app.services.actor import Actor
 from desk_app.services.registry import Services
 from desk_app.views.a11y import unnamed_controls
-from desk_app.views.profile import ProfileView
 from desk_app.views.profile.birth_date import BirthDateError, parse_birth_date
+from desk_app.views.profile.profile_view import ProfileView
 from desk_app.views.view_context import ViewContext
 from tests.gui.conftest import wait_idle
 from tests.gui.helpers_profile import click, named, open_profile, type_into

@@ -25,10 +25,10 @@ from desk_app.services.patient_input import PatientInput
 from desk_app.services.registry import Services
 from desk_app.views.a11y import unnamed_controls
 from desk_app.views.documents.printers import FilePrinters, NoPrinters
-from desk_app.views.profile import ProfileView
 from desk_app.views.profile.document_dialog import DocumentDialog
 from desk_app.views.profile.email_dialog import EmailDialog
 from desk_app.views.profile.period_dialog import PeriodDialog
+from desk_app.views.profile.profile_view import ProfileView
 from desk_app.views.tasks import TaskRunner
 from desk_app.views.view_context import ViewContext
 from tests.gui.conftest import signed_in, wait_idle

@@ -29,7 +29,7 @@ from desk_app.config import Config, load_config, save_config
 from desk_app.services.actor import Actor
 from desk_app.services.db import head_revision
 from desk_app.services.errors import Conflict
-from desk_app.services.registry import Services
+from desk_app.services.registry import LAZY_SERVICES, Services
 from desk_app.views.about import about_text
 from desk_app.views.error_dialog import UNEXPECTED_TITLE, ErrorDialog, ErrorReporter
 from desk_app.views.first_run import FirstRunDialog
@@ -407,7 +407,9 @@ def test_a_fresh_workstation_offers_the_demo_and_signs_in_to_it(
 ) -> None:
     launcher = Launcher(tasks, demo=False, profile_factory=None)
     finished: list[int] = []
+    settled: list[bool] = []
     launcher.finished.connect(finished.append)
+    launcher.settled.connect(lambda: settled.append(True))
     try:
         launcher.start()
         qtbot.waitUntil(lambda: isinstance(launcher.dialog, FirstRunDialog), timeout=30_000)
@@ -425,6 +427,10 @@ def test_a_fresh_workstation_offers_the_demo_and_signs_in_to_it(
         assert launcher.window is not None
         assert launcher.window.windowTitle() == "Front Desk — Maple Grove Wellness"
         assert launcher.window.ctx.actor.workstation == "DEMO"
+        # Once the window shows, the database thread builds the services it did not need.
+        services = launcher.window.ctx.services
+        qtbot.waitUntil(lambda: settled == [True], timeout=30_000)
+        assert set(LAZY_SERVICES) <= vars(services).keys()
 
         launcher.window.sign_out()
         qtbot.waitUntil(lambda: isinstance(launcher.dialog, SignInDialog), timeout=10_000)

@@ -12,11 +12,11 @@ from pytestqt.qtbot import QtBot
 from desk_app.models.money import format_money
 from desk_app.services.card_payment_rows import CardPaymentRow
 from desk_app.services.card_payments import WholeBalance
-from desk_app.views.profile import ProfileView
 from desk_app.views.profile.card_models import EXPIRED_COLOUR
 from desk_app.views.profile.card_refund_dialog import CardRefundDialog
 from desk_app.views.profile.cards_tab import NO_ACCOUNT, CardsTab
 from desk_app.views.profile.charge_dialog import ChargeDialog
+from desk_app.views.profile.profile_view import ProfileView
 from desk_app.views.profile.reminder_dialog import ReminderDialog
 from desk_app.views.profile.top_up_dialog import TopUpDialog
 from desk_app.views.view_context import ViewContext
