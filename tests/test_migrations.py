@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,30 @@ from tests.pgcluster import PgCluster
 from tests.search_rows_check import assert_prefixes_follow_tokens, stored_prefix_rows
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with nothing in it yet: a SQLite file, or a PostgreSQL one made
+    on the throwaway cluster and dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.sqlite3'}"
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    name = f"desk_migrations_{uuid.uuid4().hex[:8]}"
+    url = cluster.create_database(name)
+    try:
+        yield url
+    finally:
+        cluster.drop_database(name)
+
+
 def _diff(engine) -> list[object]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, Base.metadata))
 
 
-def _check_round_trip(url: str) -> None:
-    engine = make_engine(url)
+def test_migrations_match_the_models(empty_database: str) -> None:
+    engine = make_engine(empty_database)
     migrate(engine)
     assert _diff(engine) == []
     downgrade(engine, "base")
@@ -41,20 +58,6 @@ def _check_round_trip(url: str) -> None:
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
     engine.dispose()
-
-
-def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
-    _check_round_trip(f"sqlite:///{tmp_path / 'm.sqlite3'}")
-
-
-@pytest.mark.pg
-def test_migrations_match_the_models_on_postgresql(pg_cluster: PgCluster) -> None:
-    name = f"desk_migrations_{uuid.uuid4().hex[:8]}"
-    url = pg_cluster.create_database(name)
-    try:
-        _check_round_trip(url)
-    finally:
-        pg_cluster.drop_database(name)
 
 
 KEPT = {"patient", "invoice", "invoice_line", "payment", "allocation", "appointment", "staff"}
@@ -106,9 +109,9 @@ def test_a_database_behind_the_head_is_migrated_on_open(tmp_path: Path) -> None:
 NOTICE_TABLES = {"billing_notice", "notice_settings", "staff_notification"}
 
 
-def _notices_step_down_and_up(url: str) -> None:
+def test_billing_notices_migration_steps_down_and_up(empty_database: str) -> None:
     """0005 (billing notices) alone: down to 0004 drops its tables, up brings them back."""
-    engine = make_engine(url)
+    engine = make_engine(empty_database)
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= NOTICE_TABLES
     downgrade(engine, "0004")
@@ -122,8 +125,8 @@ PACKAGE_TABLES = {"package_plan", "package_plan_item", "package_sale", "package_
                   "package_redemption", "household_member", "membership", "desk_notice"}
 
 
-def _packages_down_and_up(url: str) -> None:
-    engine = make_engine(url)
+def test_the_packages_migration_goes_down_to_0005_and_back(empty_database: str) -> None:
+    engine = make_engine(empty_database)
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= PACKAGE_TABLES
     downgrade(engine, "0005")
@@ -138,8 +141,8 @@ SYNC_TABLES = {"sync_outbox", "sync_state", "sync_change_log", "sync_push_receip
                "sync_conflict", "sync_workstation"}
 
 
-def _check_sync_migration(url: str) -> None:
-    engine = make_engine(url)
+def test_the_sync_migration_up_and_down(empty_database: str) -> None:
+    engine = make_engine(empty_database)
     migrate(engine, "0006")
     assert not SYNC_TABLES & set(inspect(engine).get_table_names())
     migrate(engine)
@@ -151,56 +154,13 @@ def _check_sync_migration(url: str) -> None:
     engine.dispose()
 
 
-def test_billing_notices_migration_steps_down_and_up_on_sqlite(tmp_path: Path) -> None:
-    _notices_step_down_and_up(f"sqlite:///{tmp_path / 'n.sqlite3'}")
-
-
-@pytest.mark.pg
-def test_billing_notices_migration_steps_down_and_up_on_postgresql(pg_cluster: PgCluster) -> None:
-    name = f"desk_notices_{uuid.uuid4().hex[:8]}"
-    url = pg_cluster.create_database(name)
-    try:
-        _notices_step_down_and_up(url)
-    finally:
-        pg_cluster.drop_database(name)
-
-
-def test_the_packages_migration_goes_down_to_0005_and_back_on_sqlite(tmp_path: Path) -> None:
-    _packages_down_and_up(f"sqlite:///{tmp_path / 'p.sqlite3'}")
-
-
-@pytest.mark.pg
-def test_the_packages_migration_goes_down_to_0005_and_back_on_postgresql(
-        pg_cluster: PgCluster) -> None:
-    name = f"desk_packages_{uuid.uuid4().hex[:8]}"
-    url = pg_cluster.create_database(name)
-    try:
-        _packages_down_and_up(url)
-    finally:
-        pg_cluster.drop_database(name)
-
-
-def test_the_sync_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
-    _check_sync_migration(f"sqlite:///{tmp_path / 's.sqlite3'}")
-
-
-@pytest.mark.pg
-def test_the_sync_migration_up_and_down_on_postgresql(pg_cluster: PgCluster) -> None:
-    name = f"desk_sync_mig_{uuid.uuid4().hex[:8]}"
-    url = pg_cluster.create_database(name)
-    try:
-        _check_sync_migration(url)
-    finally:
-        pg_cluster.drop_database(name)
-
-
 PARTY_TABLES = {"appointment_participant"}
 
 
-def _group_appointments_down_and_up(url: str) -> None:
+def test_the_group_appointments_migration_up_and_down(empty_database: str) -> None:
     """0010 alone: down to 0007 drops participants and the appointment's kind; an
     appointment booked before it is an individual one after it."""
-    engine = make_engine(url)
+    engine = make_engine(empty_database)
     migrate(engine, "0007")
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= PARTY_TABLES
@@ -213,8 +173,8 @@ def _group_appointments_down_and_up(url: str) -> None:
     engine.dispose()
 
 
-def _check_heartbeat_migration(url: str) -> None:
-    engine = make_engine(url)
+def test_the_sync_heartbeat_migration_up_and_down(empty_database: str) -> None:
+    engine = make_engine(empty_database)
     migrate(engine)
     assert "sync_workstation" in inspect(engine).get_table_names()
     downgrade(engine, "0007")
@@ -226,21 +186,6 @@ def _check_heartbeat_migration(url: str) -> None:
     engine.dispose()
 
 
-def test_the_group_appointments_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
-    _group_appointments_down_and_up(f"sqlite:///{tmp_path / 'g.sqlite3'}")
-
-
-@pytest.mark.pg
-def test_the_group_appointments_migration_up_and_down_on_postgresql(
-        pg_cluster: PgCluster) -> None:
-    name = f"desk_groups_{uuid.uuid4().hex[:8]}"
-    url = pg_cluster.create_database(name)
-    try:
-        _group_appointments_down_and_up(url)
-    finally:
-        pg_cluster.drop_database(name)
-
-
 def test_appointments_booked_before_0010_are_individual(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     create_demo_clinic(db, patients=10)
@@ -250,17 +195,3 @@ def test_appointments_booked_before_0010_are_individual(tmp_path: Path) -> None:
         kinds = set(conn.exec_driver_sql("SELECT DISTINCT kind FROM appointment").scalars())
     assert kinds == {"individual"}
     db.dispose()
-
-
-def test_the_sync_heartbeat_migration_up_and_down_on_sqlite(tmp_path: Path) -> None:
-    _check_heartbeat_migration(f"sqlite:///{tmp_path / 'h.sqlite3'}")
-
-
-@pytest.mark.pg
-def test_the_sync_heartbeat_migration_up_and_down_on_postgresql(pg_cluster: PgCluster) -> None:
-    name = f"desk_sync_hb_{uuid.uuid4().hex[:8]}"
-    url = pg_cluster.create_database(name)
-    try:
-        _check_heartbeat_migration(url)
-    finally:
-        pg_cluster.drop_database(name)

@@ -4,13 +4,15 @@ The services the main window needs as it opens are built with the registry; the 
 (and the modules that hold them) on first use, so that signing in does not wait for code
 only a profile, a report or a settings window needs (docs/PERFORMANCE.md, "Cold start").
 The app loads them on the database thread once the main window is on screen (`warm_up`).
+A new service belongs with them unless the main window needs it while it opens.
 """
 
 from __future__ import annotations
 
+import threading
 import typing
-from functools import cached_property
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from desk_app.services.auth import AuthService
 from desk_app.services.card_payments import CardPaymentService
@@ -44,22 +46,33 @@ if TYPE_CHECKING:
     from desk_app.services.staff_admin import StaffAdminService
     from desk_app.services.sync.conflicts import ConflictLogService
 
-#: The services built on first use, in the order `warm_up` builds them.
-LAZY_SERVICES = (
-    "ledger",
-    "invoicing",
-    "appointments",
-    "packages",
-    "appointment_copies",
-    "receipts",
-    "documents",
-    "package_plans",
-    "billing_notices",
-    "staff",
-    "audit_trail",
-    "package_reports",
-    "conflicts",
-)
+T = TypeVar("T")
+
+
+class built_once(Generic[T]):
+    """A service built on first use, once: like `functools.cached_property`, but under the
+    registry's lock on every Python (3.12 dropped cached_property's), so the UI thread and
+    the database thread asking at the same moment get the same service (some hold a lock of
+    their own, e.g. billing notices' send lock). Once built it is a plain attribute."""
+
+    def __init__(self, make: Callable[[Services], T]) -> None:
+        self._make = make
+        self.name = make.__name__
+
+    @overload
+    def __get__(self, services: None, owner: type) -> built_once[T]: ...
+
+    @overload
+    def __get__(self, services: Services, owner: type) -> T: ...
+
+    def __get__(self, services: Services | None, owner: type) -> built_once[T] | T:
+        if services is None:
+            return self
+        with services._building:
+            built = services.__dict__.get(self.name)
+            if built is None:
+                built = services.__dict__[self.name] = self._make(services)
+        return typing.cast(T, built)
 
 
 class Services:
@@ -92,6 +105,7 @@ class Services:
     ) -> None:
         self.db = db
         self.mail = mail
+        self._building = threading.RLock()  # one service may need another (Book again)
         self._factory = factory
         self._secrets = secrets
         self._sms = sms
@@ -152,55 +166,55 @@ class Services:
 
     # -- built on first use -----------------------------------------------------------
 
-    @cached_property
+    @built_once
     def ledger(self) -> LedgerService:
         from desk_app.services.ledger import LedgerService
 
         return LedgerService(self.db)
 
-    @cached_property
+    @built_once
     def invoicing(self) -> InvoicingService:
         from desk_app.services.invoicing import InvoicingService
 
         return InvoicingService(self.db)
 
-    @cached_property
+    @built_once
     def appointments(self) -> AppointmentService:
         from desk_app.services.appointments import AppointmentService
 
         return AppointmentService(self.db)
 
-    @cached_property
+    @built_once
     def packages(self) -> PackageService:
         from desk_app.services.packages import PackageService
 
         return PackageService(self.db, self.card_payments)
 
-    @cached_property
+    @built_once
     def appointment_copies(self) -> AppointmentCopyService:
         from desk_app.services.appointment_copies import AppointmentCopyService
 
         return AppointmentCopyService(self.db, self.packages)
 
-    @cached_property
+    @built_once
     def receipts(self) -> ReceiptsService:
         from desk_app.services.receipts import ReceiptsService
 
         return ReceiptsService(self.db)
 
-    @cached_property
+    @built_once
     def documents(self) -> PatientDocumentsService:
         from desk_app.services.patient_documents import PatientDocumentsService
 
         return PatientDocumentsService(self.db)
 
-    @cached_property
+    @built_once
     def package_plans(self) -> PackagePlanService:
         from desk_app.services.package_plans import PackagePlanService
 
         return PackagePlanService(self.db)
 
-    @cached_property
+    @built_once
     def billing_notices(self) -> BillingNoticeService:
         from desk_app.services.billing_notices import (
             PREVIEW_LINK,
@@ -223,26 +237,30 @@ class Services:
             checkout_link_length=STRIPE_CHECKOUT_URL_LENGTH if real_stripe else len(PREVIEW_LINK),
         )
 
-    @cached_property
+    @built_once
     def staff(self) -> StaffAdminService:
         from desk_app.services.staff_admin import StaffAdminService
 
         return StaffAdminService(self.db)
 
-    @cached_property
+    @built_once
     def audit_trail(self) -> AuditTrailService:
         from desk_app.services.audit_trail import AuditTrailService
 
         return AuditTrailService(self.db)
 
-    @cached_property
+    @built_once
     def package_reports(self) -> PackageReportService:
         from desk_app.services.package_reports import PackageReportService
 
         return PackageReportService(self.db)
 
-    @cached_property
+    @built_once
     def conflicts(self) -> ConflictLogService:
         from desk_app.services.sync.conflicts import ConflictLogService
 
         return ConflictLogService(self.db)
+
+
+#: The services built on first use, in the order `warm_up` builds them.
+LAZY_SERVICES = tuple(name for name, kind in vars(Services).items() if isinstance(kind, built_once))
